@@ -1,0 +1,1 @@
+"""One module per `review-forge` command: `add_arguments(parser)` and `run(args) -> int`."""
