@@ -30,13 +30,15 @@ from bot.errors import FormatError
 DIMENSIONS: tuple[str, ...] = ("clarity", "completeness", "actionability", "constructiveness")
 SCORERS = ("rubric", "model")
 
-_NUMBER = r"(-?\d{1,3}(?:\.\d+)?)\s*(?:/\s*100|%)?"
-_SEP = r"\s*(?:[-–—:|]\s*)?"
-_SCORE_RE = re.compile(rf"^\W*(?:overall\s+)?score\W*?[:=]\s*{_NUMBER}", re.I | re.M)
+# Lines may carry Markdown decoration ("**Score:** 72/100", "- Clarity: 80"); never cross a line.
+_LEAD = r"^[^\w\n]*"
+_NUMBER = r"(-?\d{1,3}(?:\.\d+)?)[ \t]*(?:/[ \t]*100|%)?"
+_SCORE_RE = re.compile(rf"{_LEAD}(?:overall[ \t]+)?score[^\w\n]*?[:=][^\w\n-]*{_NUMBER}", re.I | re.M)
 _DIM_RE = re.compile(
-    rf"^\W*({'|'.join(DIMENSIONS)})\W*?[:=]\s*{_NUMBER}{_SEP}(.*)$", re.I | re.M
+    rf"{_LEAD}({'|'.join(DIMENSIONS)})[^\w\n]*?[:=][^\w\n-]*{_NUMBER}[ \t]*(?:[-–—:|][ \t]*)?(.*)$",
+    re.I | re.M,
 )
-_RECS_RE = re.compile(r"^\W*recommendations?\s*:?\s*$", re.I | re.M)
+_RECS_RE = re.compile(r"^[^\w\n]*recommendations?[^\w\n]*$", re.I | re.M)
 _BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$")
 
 
