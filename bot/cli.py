@@ -22,7 +22,6 @@ COMMANDS: dict[str, str] = {
     "collect": "gather 👍/👎 reactions on the bot's replies into the data branch",
     "learn": "record feedback on a score by hand, to the data branch or a local JSONL",
     "eval": "compare two scorers on a held-out set; --gate fails when the candidate is worse",
-    "retrain": "train a candidate adapter on the data branch's feedback, gate it, promote it",
 }
 
 
