@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_github import FakeGitHub
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +19,19 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from training.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    """A fake GitHub REST server over real HTTP (tests/fake_github.py), one per test.
+
+    Point PyGithub at `fake_github.url` (or use `fake_github.client()`). At teardown it fails the
+    test if any request was one GitHub's REST description does not allow; a test that sends such
+    a request on purpose takes them with `fake_github.take_violations()` and asserts on them.
+    """
+    server = FakeGitHub().start()
+    try:
+        yield server
+        server.assert_all_requests_valid()
+    finally:
+        server.stop()
