@@ -233,7 +233,11 @@ def _empty(section: Section, draft: list[Section]) -> str:
         return f"no comment text under {section.target}"
     if len(draft) == 1:
         return "the draft has no comment; write one or remove the file"
-    return "nothing between the separators; write the comment or remove the extra `---`"
+    if section is draft[0]:
+        where = "before the first `---`"
+    else:
+        where = "after the last `---`" if section is draft[-1] else "between two `---`"
+    return f"nothing {where}; write the comment or remove the extra `---`"
 
 
 if __name__ == "__main__":
