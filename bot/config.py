@@ -35,6 +35,13 @@ class Config:
     bot_login: str = "github-actions[bot]"
     score_issue_comments: bool = False
     ignore_reviewer_reactions: bool = True
+    # Pauses PyGithub keeps between any two requests and between writes (GitHub asks for about a
+    # second between writes to stay clear of secondary rate limits); tests set both to 0.
+    github_request_interval: float = 0.25
+    github_write_interval: float = 1.0
+    # GitHub records no update when someone reacts, so `collect` rereads the bot's replies on pull
+    # requests updated this many days before its last collection.
+    collect_lookback_days: int = 30
     # The run (GitHub Actions environment)
     github_token: str | None = None
     api_url: str = "https://api.github.com"
@@ -61,6 +68,9 @@ USER_SETTINGS = (
     "score_issue_comments",
     "ignore_reviewer_reactions",
     "cache_dir",
+    "github_request_interval",
+    "github_write_interval",
+    "collect_lookback_days",
 )
 
 _RUN_ENV = {
@@ -132,6 +142,8 @@ def _typed(values: dict[str, Any]) -> Config:
                 out[name] = _as_bool(value)
             elif "int" in kind:
                 out[name] = int(value)
+            elif "float" in kind:
+                out[name] = float(value)
             else:
                 out[name] = str(value)
         except ValueError:
@@ -141,6 +153,10 @@ def _typed(values: dict[str, Any]) -> Config:
         raise ConfigError(f"scorer must be one of {', '.join(SCORER_CHOICES)}, got {config.scorer!r}")
     if config.min_score is not None and not 0 <= config.min_score <= 100:
         raise ConfigError(f"min_score must be between 0 and 100, got {config.min_score}")
+    if min(config.github_request_interval, config.github_write_interval) < 0:
+        raise ConfigError("github_request_interval and github_write_interval must be 0 or more")
+    if config.collect_lookback_days < 0:
+        raise ConfigError("collect_lookback_days must be 0 or more")
     if config.max_replies < 0:
         raise ConfigError(f"max_replies must be 0 or more, got {config.max_replies}")
     return config
