@@ -39,7 +39,9 @@ DEFAULT_MIN_SCORE = 60
 WEAKEST_SHOWN = 2
 
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")  # a Markdown code fence may hold a `---` line
-_TARGET_RE = re.compile(r"^(\S+):(\d+)$")  # src/app.py:42
+_TARGET_RE = re.compile(r"^([^\s\x00-\x1f\x7f-\x9f]+):(\d+)$")  # src/app.py:42
+# Drafts, file names and model notes are text we did not write: no terminal escapes from them.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -119,15 +121,19 @@ def format_comment(
     about = f" on {section.target}" if section.target else ""
     lines = [f"{name}:{section.line}: {score.score}/100 {verdict}{about}"]
     for dim in weakest(score, min_score):
-        note = score.notes.get(dim, "")
+        note = _printable(score.notes.get(dim, ""))
         lines.append(f"    {dim} {score.dimensions[dim]}" + (f": {note}" if note else ""))
-    lines.extend(f"    - {rec}" for rec in score.recommendations)
+    lines.extend(f"    - {_printable(rec)}" for rec in score.recommendations)
     return lines
 
 
 def use_color(stream: TextIO, env: Mapping[str, str]) -> bool:
     """Colour only for a terminal, and never when NO_COLOR is set (no-color.org) or TERM=dumb."""
     return stream.isatty() and not env.get("NO_COLOR") and env.get("TERM") != "dumb"
+
+
+def _printable(text: str) -> str:
+    return _CONTROL_RE.sub("?", text)
 
 
 def _paint(text: str, code: str, color: bool) -> str:
@@ -205,7 +211,8 @@ def _report(
     """
     color = use_color(sys.stdout, os.environ)
     scored = below = empty = skipped = 0
-    for name, draft in drafts:
+    for path, draft in drafts:
+        name = _printable(path)
         if isinstance(draft, str):
             print(f"{name}: skipped: {draft}")
             skipped += 1

@@ -3,6 +3,7 @@ pre-commit framework (validate-manifest, try-repo on a fresh git repo), and its 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pty
 import re
@@ -226,6 +227,25 @@ def test_format_comment() -> None:
         "    actionability 30: no change proposed",
         "    - Say what should happen instead.",
         "    - Propose the change.",
+    ]
+
+
+def test_no_terminal_escapes_from_untrusted_text(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """File names, `path:line` headers and model notes could carry escapes that drive a terminal."""
+    draft = workdir / "pr\x1b[2J.review.md"
+    draft.write_text(f"src/\x1b]0;title\x07a.py:3\n{GOOD}\n")
+    assert main(["--min-score", "0", str(draft)]) == 0
+    out = capsys.readouterr().out
+    assert f"{workdir}/pr?[2J.review.md:1: " in out and " on " not in out  # not a target
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", out)
+    score = _score([80, 20, 30, 50], ["Rename \x1b[31mit\x9b"])
+    score = dataclasses.replace(score, notes={"completeness": "vague\x1b[0m"})
+    assert format_comment("a.md", Section(1, None, "x"), score, 60)[1:] == [
+        "    completeness 20: vague?[0m",
+        "    actionability 30",
+        "    - Rename ?[31mit?",
     ]
 
 
