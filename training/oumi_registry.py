@@ -1,0 +1,13 @@
+"""Everything review-forge registers with Oumi (datasets, reward functions), in one import.
+
+The trainer imports it directly. The `oumi` CLI has no way to import project code except
+`OUMI_EXTRA_DEPS_FILE`, a text file naming Python files that Oumi imports by file stem before it
+reads the registry: `training/oumi_extra_deps.txt` names this file, so from the repository root
+
+    OUMI_EXTRA_DEPS_FILE=training/oumi_extra_deps.txt oumi train -c training/configs/grpo_cpu.yaml
+
+The modules are imported under their package names, so nothing is registered twice.
+"""
+
+import training.oumi_data  # noqa: F401 - registers review_forge_grpo, review_forge_sft
+import training.rewards  # noqa: F401 - registers review_forge_format, _target, _feedback
