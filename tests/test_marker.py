@@ -60,3 +60,12 @@ def test_score_round_trip_with_text_that_tries_to_close_the_comment():
 )
 def test_missing_or_broken_score_is_none(body):
     assert find_score(body) is None
+
+
+def test_a_score_object_encodes_as_its_dict():
+    from bot.score import DIMENSIONS, Score
+
+    score = Score(score=70, dimensions=dict.fromkeys(DIMENSIONS, 70), scorer="rubric")
+
+    assert find_score(encode_score(score)) == score.to_dict()
+    assert find_marker(make_marker(3, "r")).target_id == 3
