@@ -59,6 +59,14 @@ class Fault:
 
 
 @dataclass
+class Gate:
+    method: str
+    pattern: re.Pattern[str]
+    barrier: threading.Barrier
+    remaining: int
+
+
+@dataclass
 class Repo:
     owner: str
     name: str
@@ -82,6 +90,7 @@ class FakeGitHub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as separate writes
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -100,6 +109,7 @@ class FakeGitHub:
         self.violations: list[str] = []
         self.response_violations: list[str] = []
         self.faults: list[Fault] = []
+        self.gates: list[Gate] = []
         self.latency = 0.0  # seconds to wait before handling, to widen race windows
         self.clock_offset = timedelta()
         self.html_url = "https://github.com"
@@ -351,12 +361,33 @@ class FakeGitHub:
         body = {"message": NOT_ACCESSIBLE, "documentation_url": DOCS, "status": "403"}
         self.fail(method, pattern, status=403, body=body, times=times)
 
+    def gate(self, method: str, pattern: str, parties: int) -> None:
+        """Hold the next `parties` matching requests until all have arrived, then let them in
+        together: a deterministic race (e.g. writers that all read the same tip)."""
+        with self.lock:
+            self.gates.append(
+                Gate(method, re.compile(pattern), threading.Barrier(parties, timeout=20), parties)
+            )
+
+    def _wait_at_gate(self, method: str, path: str) -> None:
+        with self.lock:
+            gate = next(
+                (g for g in self.gates
+                 if g.remaining and re.fullmatch(g.method, method) and g.pattern.search(path)),
+                None,
+            )  # fmt: skip
+            if gate is not None:
+                gate.remaining -= 1
+        if gate is not None:
+            gate.barrier.wait()
+
     # --- HTTP plumbing ---------------------------------------------------------------------
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         if self.latency:
             time.sleep(self.latency)
         parts = urlsplit(handler.path)
         path, query = unquote(parts.path), parse_qs(parts.query, keep_blank_values=True)
+        self._wait_at_gate(handler.command, path)
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
         req = Request(handler.command, path, query, None, dict(handler.headers.items()))
