@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
+from github.PaginatedList import PaginatedList
 
 from bot.config import Config
 from bot.errors import ConfigError, GitHubError
@@ -25,6 +26,7 @@ MAX_ATTEMPTS = 5
 MAX_WAIT = 60.0  # seconds; a longer wait (an exhausted hourly quota) ends the run cleanly
 BACKOFF_BASE = 1.0
 SECONDARY_DEFAULT_WAIT = 60.0  # GitHub: without retry-after, wait at least a minute
+PER_PAGE = 100  # GitHub's maximum: fewest requests per listing
 
 
 def connect(config: Config) -> Github:
@@ -44,6 +46,7 @@ def connect(config: Config) -> Github:
         seconds_between_writes=config.github_write_interval,
         retry=None,  # urllib3 retries nothing: every retry goes through call_with_retries
         timeout=30,
+        per_page=PER_PAGE,
     )
 
 
@@ -85,6 +88,27 @@ def call_with_retries(
             wait = min(max_wait, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
         sleep(wait)
     raise GitHubError(f"{what}: GitHub failed {max_attempts} times, giving up (last: {last})")
+
+
+def paged(
+    listing: PaginatedList[T],
+    *,
+    per_page: int,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[T]:
+    """The items of a PyGithub listing, one page per request, each page retried on its own
+    (plain iteration would fetch later pages outside any retry). `per_page` is the client's
+    (`Github.per_page`): a shorter page is the last one."""
+    page = 0
+    while True:
+        items = call_with_retries(
+            lambda n=page: listing.get_page(n), what=f"{what} (page {page + 1})", sleep=sleep
+        )
+        yield from items
+        if len(items) < per_page:
+            return
+        page += 1
 
 
 def _rate_limit_wait(exc: GithubException, now: float) -> float | None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import socket
 
 import pytest
-from github import GithubException
+from github import Auth, Github, GithubException
 
 from bot.config import Config
 from bot.errors import ConfigError, GitHubError
-from bot.github_api import call_with_retries, connect
+from bot.github_api import call_with_retries, connect, paged
 
 
 def _config(server, **extra) -> Config:
@@ -132,3 +132,24 @@ def test_dropped_connections_are_retried_then_reported():
                           sleep=slept.append)  # fmt: skip
 
     assert len(slept) == 2
+
+
+def test_paged_reads_every_page_retrying_only_the_failed_one(fake_github):
+    pr = fake_github.add_pull()
+    ids = [fake_github.add_review_comment(pr, f"c{n}") for n in range(7)]
+    gh = Github(base_url=fake_github.url, auth=Auth.Token(fake_github.token), per_page=3,
+                retry=None, seconds_between_requests=0, seconds_between_writes=0)  # fmt: skip
+    listing = gh.get_repo("octo-org/octo-repo").get_pull(pr).get_review_comments()
+    fake_github.fail("GET", rf"/pulls/{pr}/comments$", status=502)  # the first page, once
+    slept: list[float] = []
+
+    items = list(paged(listing, per_page=gh.per_page, what="listing", sleep=slept.append))
+
+    assert [c.id for c in items] == ids
+    assert len(slept) == 1
+    assert [r.status for r in fake_github.calls("GET", rf"/pulls/{pr}/comments$")] == [
+        502,
+        200,
+        200,
+        200,
+    ]
