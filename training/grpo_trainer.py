@@ -39,11 +39,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from bot.adapter import adapter_revision, same_base
 from bot.errors import ConfigError, InputError, ReviewForgeError
 from training.manifest import (
     ADAPTER_FILES,
-    adapter_revision,
-    check_adapter_dir,
     check_single_lora,
     curve,
     read_manifest,
@@ -73,10 +72,9 @@ def train(
     """
     out = Path(model_path)
     parent_dir = Path(parent) if parent else None
-    if parent_dir is not None:
-        check_adapter_dir(parent_dir)
-        if out.resolve() == parent_dir.resolve():
-            raise InputError("--model-path must differ from --adapter: the parent is kept as is")
+    parent_revision = adapter_revision(parent_dir) if parent_dir else None  # checks the folder
+    if parent_dir is not None and out.resolve() == parent_dir.resolve():
+        raise InputError("--model-path must differ from --adapter: the parent is kept as is")
     if not data_paths:
         raise InputError("give training data with --data-path (a JSONL file or a folder)")
     data = read_training_data(data_paths)
@@ -116,7 +114,7 @@ def train(
         out,
         kind=kind,
         base_model=config.model.model_name,
-        parent_revision=adapter_revision(parent_dir) if parent_dir else None,
+        parent_revision=parent_revision,
         data={"sha256": data.digest(), "paths": [str(p) for p in data_paths], **data.counts()},
         reward_curve=curve(history["log_history"], "loss" if sft_warmup else "reward"),
         training={
@@ -155,7 +153,7 @@ def _base_model(explicit: str | None, parent: Path | None, recipe_base: str) -> 
     trained_on = read_manifest(parent).get("base_model") or json.loads(
         (parent / ADAPTER_FILES[1]).read_text(encoding="utf-8")
     ).get("base_model_name_or_path")
-    if explicit and trained_on and explicit != trained_on:
+    if explicit and trained_on and not same_base(str(trained_on), explicit):
         raise InputError(f"{parent} was trained on {trained_on}, not {explicit}: drop --base-model")
     return explicit or trained_on or recipe_base
 
@@ -229,7 +227,6 @@ def infer(text: str, model_path: str | Path, base_model: str | None = None) -> s
     from bot.scoring import Comment, make_scorer
 
     folder = Path(model_path)
-    check_adapter_dir(folder)
     seed = _SEED_PROMPT.match(text)
     body = seed.group(2) if seed else text
     base = base_model or read_manifest(folder).get("base_model")

@@ -7,7 +7,6 @@ layout of the data branch's `adapter/`. No full model, no pickled `.bin`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from collections.abc import Iterable, Mapping
@@ -16,31 +15,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bot.adapter import adapter_revision
 from bot.errors import InputError, ReviewForgeError
 
-ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
+ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")  # nothing else is kept
 MANIFEST = "manifest.json"
 PACKAGES = ("review-forge", "oumi", "torch", "transformers", "trl", "peft", "datasets")
 
 
 class AdapterCheckError(ReviewForgeError):
     """Training produced something other than one LoRA adapter: it is not saved."""
-
-
-def check_adapter_dir(folder: Path) -> None:
-    """Refuse a folder that is not a saved LoRA adapter, with what is missing."""
-    missing = [name for name in ADAPTER_FILES if not (folder / name).is_file()]
-    if missing:
-        raise InputError(
-            f"{folder} is not an adapter folder: no {', '.join(missing)} "
-            "(expected the output of `grpo_trainer.py --train`)"
-        )
-
-
-def adapter_revision(folder: Path) -> str:
-    """Content hash of the adapter weights (12 hex digits): names an adapter across copies."""
-    digest = hashlib.sha256((folder / ADAPTER_FILES[0]).read_bytes()).hexdigest()
-    return digest[:12]
 
 
 def tensor_names(folder: Path) -> set[str]:
@@ -56,7 +40,6 @@ def check_single_lora(trained: Path, parent: Path | None) -> None:
     A new LoRA stacked on the parent (Oumi's `use_peft: true` with `adapter_model`) shows up as
     extra or renamed tensors, or a different rank or target list in `adapter_config.json`.
     """
-    check_adapter_dir(trained)
     names = tensor_names(trained)
     foreign = sorted(n for n in names if "lora_" not in n)
     if foreign or not names:
@@ -131,7 +114,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 def write_manifest(folder: Path, **fields: Any) -> Path:
-    """Write `manifest.json` beside the adapter, with its revision, time and package versions."""
+    """Write `manifest.json` beside the adapter, with its revision (the content hash the model
+    scorer reports as `model_revision`), the time and the package versions."""
     manifest = {
         "schema": 1,
         "revision": adapter_revision(folder),

@@ -12,6 +12,7 @@ Registered with Oumi as `review_forge_grpo` and `review_forge_sft`: import this 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,32 +53,50 @@ SFT_FEATURES = datasets.Features(
 def fit_prompt(
     row: dict[str, Any], count_tokens: Callable[[list[dict[str, str]]], int], budget: int
 ) -> list[dict[str, str]]:
-    """The row's chat prompt, shortened until `count_tokens` says it fits in `budget`.
+    """The row's chat prompt, cut the way the model scorer cuts it until it fits in `budget`.
 
-    The diff hunk goes first, oldest lines first (GitHub's hunk ends at the commented line); then
-    the comment is cut at its end. A comment body can be 65,536 characters; the model has 512
-    tokens for prompt and answer together.
+    The diff hunk loses its top first (GitHub's hunk ends at the commented line), then the hunk
+    goes and the comment is cut at its end: a comment can be 65,536 characters, the model has 512
+    tokens for prompt and answer together. The cut marks are `bot.model`'s, so a long comment
+    reads the same in training as when it is scored.
 
     >>> row = {"body": "Off by one?", "diff_hunk": "\\n".join(f"+line {i}" for i in range(300))}
     >>> words = lambda messages: sum(len(m["content"].split()) for m in messages)
     >>> user = fit_prompt(row, words, budget=200)[1]["content"]
-    >>> "+line 299" in user, "+line 0\\n" in user, words(fit_prompt(row, words, budget=200)) <= 200
-    (True, False, True)
+    >>> "earlier lines cut]" in user, "+line 299" in user, "+line 0\\n" in user
+    (True, True, False)
+    >>> words(fit_prompt({"body": "word " * 900}, words, budget=200)) <= 200
+    True
     """
-    body, diff, path = row["body"], row.get("diff_hunk") or "", row.get("path")
-    keep = len(body)
-    messages = build_messages(body, diff or None, path)
-    size = count_tokens(messages)
-    while size > budget and (diff or keep > 0):
-        if diff:
-            lines = diff.splitlines()
-            diff = "\n".join(lines[len(lines) // 2 + 1 :])
-        else:
-            keep = max(0, min(keep - 1, keep * budget // size - 16))
-        shown = body if keep == len(body) else body[:keep] + "…"
-        messages = build_messages(shown, diff or None, path)
-        size = count_tokens(messages)
-    return messages
+    body, path = row["body"], row.get("path")
+    lines = (row.get("diff_hunk") or "").splitlines()
+
+    def fits(messages: list[dict[str, str]]) -> bool:
+        return count_tokens(messages) <= budget
+
+    def with_hunk_tail(keep: int) -> list[dict[str, str]]:
+        hunk = f"[{len(lines) - keep} earlier lines cut]\n" + "\n".join(lines[-keep:])
+        return build_messages(body, hunk if keep else None, path)
+
+    def with_body(chars: int) -> list[dict[str, str]]:
+        return build_messages(body[:chars] + " [cut]", None, path)
+
+    whole = build_messages(body, "\n".join(lines) or None, path)
+    if fits(whole):
+        return whole
+    keep = _largest(len(lines) - 1, lambda k: fits(with_hunk_tail(k)))
+    if keep is not None:
+        return with_hunk_tail(keep)
+    chars = _largest(len(body) - 1, lambda c: fits(with_body(c)))
+    if chars is None:
+        raise InputError(f"max_prompt_tokens {budget} cannot hold even the system prompt")
+    return with_body(chars)
+
+
+def _largest(high: int, fits: Callable[[int], bool]) -> int | None:
+    """The largest n in 0..high with fits(n), for a fits that holds up to some n and then not."""
+    first_misfit = bisect.bisect_left(range(high + 1), True, key=lambda n: not fits(n))
+    return first_misfit - 1 if first_misfit > 0 else None
 
 
 def _register(name: str) -> Callable[[type], type]:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.errors import InputError
+from bot.errors import FormatError, InputError
 from bot.score import DIMENSIONS, Score
 
 
@@ -177,7 +177,10 @@ def _synthetic_row(record: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _feedback_row(record: dict[str, Any], where: str) -> dict[str, Any]:
-    posted = Score.from_dict(_required(record, "posted", where))
+    try:
+        posted = Score.from_dict(_required(record, "posted", where))
+    except (FormatError, ValueError) as exc:
+        raise InputError(f"{where}: the posted score object is unusable: {exc}") from None
     up, down = (_number(record.get(k) or 0, k, where) for k in ("up", "down"))
     return {
         "id": f"feedback-{record['reply_comment_id']}",
