@@ -171,8 +171,9 @@ def teach(model_dir: str | Path, examples: Sequence[tuple[str, str]], steps: int
         prompt = tokenizer.apply_chat_template(
             build_messages(body), tokenize=False, add_generation_prompt=True
         )
-        prompt_ids = tokenizer(prompt + "\n")["input_ids"]
-        answer_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+        prompt_ids = tokenizer(prompt)["input_ids"]
+        # As with TinyLlama's template, the newline after <|assistant|> is the model's to write.
+        answer_ids = tokenizer("\n" + completion, add_special_tokens=False)["input_ids"]
         ids = prompt_ids + answer_ids + [tokenizer.eos_token_id]
         rows.append((ids, [-100] * len(prompt_ids) + answer_ids + [tokenizer.eos_token_id]))
     width = max(len(ids) for ids, _ in rows)

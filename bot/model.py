@@ -1,0 +1,303 @@
+"""The model scorer: a base causal LM plus a LoRA adapter, scoring comments in batches on the CPU.
+
+Fast by design, because the Action runs it on a 2-core runner:
+- the adapter is merged into the base weights once, so generation runs a plain model;
+- bf16 weights when the CPU has native bf16 arithmetic (checked, never assumed), else fp32;
+- all comments of a run are prompted together: sorted by length, left-padded, one `generate` per
+  batch, greedy, under `torch.inference_mode`, with torch using every core this process may use;
+- the answer budget is sized from the format itself (see `answer_budget`), and a row stops as soon
+  as its recommendations end;
+- the model is loaded once per process (a cache keyed by base, adapter folder and its hash).
+
+What the model writes is read by `bot.score.parse`, the one parser. An answer that does not parse
+is replaced by the rubric's score for that comment, marked `scorer: "rubric"` with the reason in
+`fallback_reason`; a number is never made up. Torch is imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.adapter import adapter_revision, check_fits
+from bot.config import Config
+from bot.errors import FormatError, ModelUnavailable
+from bot.prompt import build_messages
+from bot.rubric import score_comment
+from bot.score import DIMENSIONS, Score, inspect, parse, render
+from bot.scoring import Comment, RubricScorer, Scorer
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install 'review-forge[model]'"
+BATCH_SIZE = 16
+# The longest answer the budget must hold: three-digit numbers, the rubric's longest note on every
+# dimension and its longest recommendation. More recommendations are cut by the budget: the parser
+# needs only the score and the four dimensions, and the first recommendation is the one shown.
+_WIDEST_ANSWER = Score(
+    score=100,
+    dimensions=dict.fromkeys(DIMENSIONS, 100),
+    notes=dict.fromkeys(DIMENSIONS, "explains why, but not what should happen instead; long"),
+    recommendations=["Drop the judgement words and describe what the code does wrong, not who."],
+)
+_LOADED: dict[tuple[str, str | None, str], ModelScorer] = {}
+
+
+def load_model_scorer(config: Config, required: bool) -> Scorer:
+    """The model scorer for `config`, or the rubric when the extras are missing and not required."""
+    if not _extras_installed():
+        if required:
+            raise ModelUnavailable(
+                f"the model scorer needs torch, transformers and peft: {INSTALL_HINT}"
+            )
+        return RubricScorer()
+    return load(config.base_model, config.adapter)
+
+
+def load(base: str, adapter: str | None = None) -> ModelScorer:
+    """Load (once per process) the base model with the adapter merged into it."""
+    revision = adapter_revision(adapter) if adapter else "base"
+    key = (base, str(Path(adapter).resolve()) if adapter else None, revision)
+    if key not in _LOADED:
+        _LOADED[key] = _load(base, Path(adapter) if adapter else None, revision)
+    return _LOADED[key]
+
+
+def _extras_installed() -> bool:
+    # Hub and Oumi telemetry stay off wherever model code runs.
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    try:
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _load(base: str, adapter: Path | None, revision: str) -> ModelScorer:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=pick_dtype(), use_safetensors=True)
+    except (OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelUnavailable(
+            f"cannot load base model {base}: {reason}; pass --base-model with a local folder "
+            "or a hub id in the local cache"
+        ) from None
+    if adapter is not None:
+        check_fits(adapter, base, model)
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    return ModelScorer(model.eval(), tokenizer, revision)
+
+
+def pick_dtype() -> Any:
+    """bf16 when this CPU computes it natively (AVX512-BF16 or AMX) and a bf16 matmul agrees
+    with fp32; fp32 otherwise, where emulated bf16 would be slower than fp32."""
+    import torch
+
+    cpu = torch._C._cpu
+    native = any(
+        getattr(cpu, probe, lambda: False)()
+        for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    )
+    if not native:
+        return torch.float32
+    sample = torch.randn(64, 64, generator=torch.Generator().manual_seed(0))
+    exact = sample @ sample
+    approx = (sample.bfloat16() @ sample.bfloat16()).float()
+    return torch.bfloat16 if torch.allclose(approx, exact, rtol=0.05, atol=0.5) else torch.float32
+
+
+def answer_complete(text: str) -> bool:
+    """True once the recommendations are followed by a blank line: what comes after is chatter.
+
+    >>> answer_complete("Score: 5\\nRecommendations:\\n- Say why.\\n\\n")
+    True
+    >>> answer_complete("Score: 5\\n\\nClarity: 7")
+    False
+    """
+    head, blank, _ = text.rpartition("\n\n")
+    return bool(blank) and inspect(head).has_recommendations
+
+
+class ModelScorer:
+    """Scores comments with a loaded model and tokenizer (see `load`)."""
+
+    name = "model"
+
+    def __init__(
+        self, model: Any, tokenizer: Any, revision: str, batch_size: int = BATCH_SIZE
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.revision = revision
+        self.batch_size = batch_size
+        tokenizer.padding_side = "left"
+        self.pad_id = tokenizer.pad_token_id
+        if self.pad_id is None:
+            self.pad_id = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
+        limits = [model.config.max_position_embeddings, tokenizer.model_max_length]
+        self.context = min(n for n in limits if isinstance(n, int) and n > 0)
+        self.answer_tokens = answer_budget(tokenizer)
+
+    def score_many(self, comments: Sequence[Comment]) -> list[Score]:
+        raws = self.generate_raw(comments)
+        return [self._read(comment, raw) for comment, raw in zip(comments, raws, strict=True)]
+
+    def _read(self, comment: Comment, raw: str) -> Score:
+        try:
+            return parse(raw, scorer="model", model_revision=self.revision)
+        except FormatError as exc:
+            reason = f"the model's answer did not parse ({exc}); the rubric scored this comment"
+            return score_comment(comment).with_source("rubric", self.revision, reason)
+
+    def generate_raw(self, comments: Sequence[Comment]) -> list[str]:
+        """Exactly what the model writes for each comment (special tokens removed), in order."""
+        answers = self.generate_ids(comments)
+        return self.tokenizer.batch_decode(answers, skip_special_tokens=True)
+
+    def generate_ids(self, comments: Sequence[Comment]) -> list[list[int]]:
+        """The answer tokens for each comment, in order: sorted by prompt length into batches."""
+        prompts = [self.prompt_ids(comment, index) for index, comment in enumerate(comments)]
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        answers: list[list[int]] = [[] for _ in prompts]
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            for row, ids in zip(rows, self._generate([prompts[i] for i in rows]), strict=True):
+                answers[row] = ids
+        return answers
+
+    def _generate(self, prompts: list[list[int]]) -> list[list[int]]:
+        import torch
+        from transformers import GenerationConfig, StoppingCriteriaList
+
+        width = max(len(ids) for ids in prompts)
+        input_ids = torch.tensor([[self.pad_id] * (width - len(ids)) + ids for ids in prompts])
+        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in prompts])
+        eos = self.tokenizer.eos_token_id
+        settings = GenerationConfig(
+            max_new_tokens=self.answer_tokens,
+            do_sample=False,
+            pad_token_id=self.pad_id,
+            eos_token_id=eos,
+        )
+        stop = StoppingCriteriaList([_StopAfterAnswer(self.tokenizer, width)])
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=input_ids,
+                attention_mask=mask,
+                generation_config=settings,
+                stopping_criteria=stop,
+            )
+        return [_written(row, eos, self.pad_id) for row in out[:, width:].tolist()]
+
+    def encode(self, body: str, diff_hunk: str | None, path: str | None) -> list[int]:
+        """The prompt's token ids, through the tokenizer's own chat template."""
+        text = self.tokenizer.apply_chat_template(
+            build_messages(body, diff_hunk, path), tokenize=False, add_generation_prompt=True
+        )
+        bos = self.tokenizer.bos_token
+        with_bos = not (bos and text.startswith(bos))  # templates that write BOS themselves
+        # verbose=False: an over-long prompt is expected here, and cut by `prompt_ids`.
+        encoded = self.tokenizer(text, add_special_tokens=with_bos, verbose=False)
+        return list(encoded["input_ids"])
+
+    def prompt_ids(self, comment: Comment, index: int = 0) -> list[int]:
+        """The prompt, cut so that it and the answer budget fit the context window.
+
+        The diff hunk goes first, from its top: GitHub's hunk ends at the commented line, the
+        part that matters. Then the comment itself, from its end. Each cut is logged.
+        """
+        room = self.context - self.answer_tokens
+        ids = self.encode(comment.body, comment.diff_hunk, comment.path)
+        if len(ids) <= room:
+            return ids
+        lines = (comment.diff_hunk or "").splitlines()
+
+        def with_hunk_tail(keep: int) -> list[int]:
+            hunk = f"[{len(lines) - keep} earlier lines cut]\n" + "\n".join(lines[-keep:])
+            return self.encode(comment.body, hunk if keep else None, comment.path)
+
+        keep = _largest_fitting(len(lines) - 1, lambda k: len(with_hunk_tail(k)) <= room)
+        if keep is not None:
+            what = f"the diff hunk was cut to its last {keep} of {len(lines)} lines"
+            ids = with_hunk_tail(keep)
+        else:
+            body = comment.body
+
+            def with_body(chars: int) -> list[int]:
+                return self.encode(body[:chars] + " [cut]", None, comment.path)
+
+            chars = _largest_fitting(len(body) - 1, lambda c: len(with_body(c)) <= room)
+            if chars is None:
+                raise ModelUnavailable(
+                    f"the model's context window ({self.context} tokens) cannot hold even an "
+                    "empty prompt and the answer; use a base model with a longer context"
+                )
+            what = f"the diff hunk was dropped and the comment cut to {chars} of {len(body)} chars"
+            ids = with_body(chars)
+        log.warning(
+            "review-forge: warning: comment %d: %s to fit the model's context of %d tokens",
+            index + 1,
+            what,
+            self.context,
+        )
+        return ids
+
+
+def answer_budget(tokenizer: Any) -> int:
+    """New tokens allowed per answer: the widest answer, the newline the chat template leaves to
+    the model, and the end-of-sequence token."""
+    return len(tokenizer(render(_WIDEST_ANSWER), add_special_tokens=False)["input_ids"]) + 2
+
+
+def _written(row: list[int], eos: int | None, pad: int) -> list[int]:
+    """A generated row without the padding `generate` adds after a row has finished."""
+    if eos is not None and eos in row:
+        return row[: row.index(eos) + 1]
+    while row and row[-1] == pad:
+        row = row[:-1]
+    return row
+
+
+def _largest_fitting(high: int, fits: Any) -> int | None:
+    """The largest n in 0..high with fits(n), for a fits that holds up to some n and then not."""
+    if high < 0 or not fits(0):
+        return None
+    low = 0
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+class _StopAfterAnswer:
+    """Generation stopping criterion: per row, stop once `answer_complete` holds."""
+
+    def __init__(self, tokenizer: Any, prompt_width: int) -> None:
+        self.tokenizer = tokenizer
+        self.prompt_width = prompt_width
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        texts = self.tokenizer.batch_decode(
+            input_ids[:, self.prompt_width :], skip_special_tokens=True
+        )
+        return torch.tensor([answer_complete(text) for text in texts], dtype=torch.bool)

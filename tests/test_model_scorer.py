@@ -1,0 +1,255 @@
+"""The model scorer against tiny local Llamas: loading, adapters, batching, truncation, parsing.
+
+Two models: the random-weight stand-in (what it writes is noise, so every answer falls back to the
+rubric) and a copy taught to write a few canonical answers, so the parser is checked on text a
+model really generated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.adapter import adapter_revision
+from bot.config import load_config
+from bot.errors import ModelUnavailable
+from bot.model import ModelScorer, load
+from bot.rubric import score_comment
+from bot.score import Score, parse, render
+from bot.scoring import Comment, make_scorer
+from training.tiny_model import build_tiny_adapter, build_tiny_model, teach
+
+HUNK = "@@ -10,4 +10,6 @@ def load(path):\n     data = read(path)\n+    tmp = data.split()\n"
+COMMENTS = [
+    Comment("nit"),
+    Comment("Rename `tmp` to `words`: the loop below reads it as the word list.", HUNK, "a.py"),
+    Comment("This is stupid."),
+    Comment("Please add a test for the empty file; `read` returns '' there.", HUNK, "src/io.py"),
+]
+TAUGHT = [
+    (
+        "Fix the typo",
+        Score(
+            35,
+            dict(clarity=40, completeness=30, actionability=45, constructiveness=50),
+            {"clarity": "vague"},
+            ["Say which word is misspelled."],
+        ),
+    ),
+    (
+        "Move the open() above the loop: the file is read on every pass.",
+        Score(
+            82,
+            dict(clarity=85, completeness=80, actionability=90, constructiveness=75),
+            {"clarity": "names the call", "actionability": "proposes a change"},
+            ["Mention the input size.", "Link the profile."],
+        ),
+    ),
+    (
+        "LGTM",
+        Score(
+            20,
+            dict(clarity=15, completeness=10, actionability=5, constructiveness=60),
+            {},
+            ["Say what you checked."],
+        ),
+    ),
+]
+CHATTER = "\n\nHope this helps! Hope this helps!"
+
+
+@pytest.fixture(scope="module")
+def adapter_dir(tiny_model_dir, tmp_path_factory):
+    return build_tiny_adapter(tiny_model_dir, tmp_path_factory.mktemp("adapter") / "a", seed=1)
+
+
+@pytest.fixture(scope="module")
+def taught_dir(tiny_model_dir, tmp_path_factory):
+    """A copy of the tiny model taught the TAUGHT answers (the last one followed by chatter)."""
+    out = tmp_path_factory.mktemp("taught") / "model"
+    shutil.copytree(tiny_model_dir, out)
+    examples = [(body, render(score)) for body, score in TAUGHT]
+    examples[-1] = (examples[-1][0], examples[-1][1] + CHATTER)
+    return teach(out, examples, steps=300)
+
+
+def model_config(base: Path, adapter: Path | None, scorer: str = "model"):
+    overrides = {"scorer": scorer, "base_model": str(base), "adapter": adapter and str(adapter)}
+    return load_config(overrides, env={})
+
+
+def test_random_model_answers_fall_back_to_the_rubric_with_the_reason(tiny_model_dir, adapter_dir):
+    scorer = make_scorer(model_config(tiny_model_dir, adapter_dir))
+    scores = scorer.score_many(COMMENTS)
+    raws = scorer.generate_raw(COMMENTS)
+    concatenated = (adapter_dir / "adapter_model.safetensors").read_bytes() + (
+        adapter_dir / "adapter_config.json"
+    ).read_bytes()
+    for comment, score, raw in zip(COMMENTS, scores, raws, strict=True):
+        assert raw.strip(), "the model wrote nothing"
+        assert score.scorer == "rubric"
+        assert score.model_revision == hashlib.sha256(concatenated).hexdigest()[:12]
+        assert "the model's answer did not parse" in score.fallback_reason
+        assert "Score" in score.fallback_reason  # names what was missing
+        assert score.dimensions == score_comment(comment).dimensions
+
+
+def test_the_parser_sees_exactly_what_the_model_wrote(taught_dir):
+    scorer = load(str(taught_dir))
+    comments = [Comment(body) for body, _ in TAUGHT]
+    raws = scorer.generate_raw(comments)
+    assert raws[0] == "\n" + render(TAUGHT[0][1])
+    assert raws[1] == "\n" + render(TAUGHT[1][1])
+    # The third answer is followed by chatter: generation stops at the blank line after the list.
+    assert raws[2] == "\n" + render(TAUGHT[2][1]) + "\n\n"
+    scores = scorer.score_many(comments)
+    for raw, score, (_, taught) in zip(raws, scores, TAUGHT, strict=True):
+        assert score == parse(raw, scorer="model", model_revision="base")
+        assert (score.score, score.dimensions, score.recommendations) == (
+            taught.score,
+            taught.dimensions,
+            taught.recommendations,
+        )
+        assert score.fallback_reason is None
+
+
+@pytest.mark.parametrize("which", ["random", "taught"])
+def test_batching_gives_the_same_answers_as_one_at_a_time(which, tiny_model_dir, taught_dir):
+    base = load(str(tiny_model_dir if which == "random" else taught_dir))
+    comments = [*COMMENTS, *(Comment(body) for body, _ in TAUGHT)]
+    single = ModelScorer(base.model, base.tokenizer, base.revision, batch_size=1)
+    batched = ModelScorer(base.model, base.tokenizer, base.revision, batch_size=4)
+    assert len({len(single.prompt_ids(c)) for c in comments}) > 3  # rows really get padded
+    assert batched.generate_raw(comments) == single.generate_raw(comments)
+    assert batched.score_many(comments) == single.score_many(comments)
+
+
+def test_long_diff_is_cut_from_the_top_so_prompt_and_answer_fit(tiny_model_dir, caplog):
+    scorer = load(str(tiny_model_dir))
+    lines = [f"+    value_{i} = compute({i})" for i in range(3000)]
+    comment = Comment("Why is `value_2999` computed twice?", "\n".join(lines), "big.py")
+    with caplog.at_level(logging.WARNING, logger="bot.model"):
+        ids = scorer.prompt_ids(comment)
+        answer = scorer.generate_ids([comment])[0]
+    assert len(ids) > scorer.context - scorer.answer_tokens - 40  # cut no more than needed
+    assert len(answer) == scorer.answer_tokens  # noise never stops early: the budget binds
+    assert len(ids) + len(answer) <= scorer.context
+    prompt = scorer.tokenizer.decode(ids)
+    assert lines[-1] in prompt and lines[0] not in prompt and comment.body in prompt
+    assert "diff hunk was cut to its last" in caplog.text
+
+
+def test_long_comment_is_cut_after_the_hunk_is_dropped(tiny_model_dir, caplog):
+    scorer = load(str(tiny_model_dir))
+    body = "Please check the retry loop. " * 800
+    with caplog.at_level(logging.WARNING, logger="bot.model"):
+        ids = scorer.prompt_ids(Comment(body, HUNK, "a.py"))
+    assert len(ids) + scorer.answer_tokens <= scorer.context
+    assert "tmp = data.split()" not in scorer.tokenizer.decode(ids)
+    assert "diff hunk was dropped and the comment cut" in caplog.text
+
+
+def test_short_prompt_is_not_cut(tiny_model_dir, caplog):
+    scorer = load(str(tiny_model_dir))
+    with caplog.at_level(logging.WARNING, logger="bot.model"):
+        ids = scorer.prompt_ids(COMMENTS[1])
+    assert ids == scorer.encode(COMMENTS[1].body, HUNK, "a.py")
+    assert caplog.text == ""
+
+
+def test_model_is_loaded_once_per_base_and_adapter(tiny_model_dir, adapter_dir):
+    first = load(str(tiny_model_dir), str(adapter_dir))
+    assert load(str(tiny_model_dir), str(adapter_dir)) is first
+    assert load(str(tiny_model_dir)) is not first
+    assert load(str(tiny_model_dir)).revision == "base"
+
+
+@pytest.fixture(scope="module")
+def bad_adapters(tiny_model_dir, adapter_dir, tmp_path_factory):
+    """Adapters that must be refused, by name, each with the words its error must contain."""
+    root = tmp_path_factory.mktemp("bad")
+    other = build_tiny_model(root / "other" / "model", hidden_size=32, intermediate_size=64)
+    shapes = build_tiny_adapter(other, root / "shapes")
+    renamed = shutil.copytree(adapter_dir, root / "renamed")
+    config = json.loads((renamed / "adapter_config.json").read_text())
+    config["base_model_name_or_path"] = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    (renamed / "adapter_config.json").write_text(json.dumps(config))
+    pickled = shutil.copytree(adapter_dir, root / "pickled")
+    (pickled / "adapter_model.bin").write_bytes(b"\x80\x04K\x01.")  # a pickle stream
+    only_bin = root / "only_bin"
+    only_bin.mkdir()
+    shutil.copy(adapter_dir / "adapter_config.json", only_bin)
+    (only_bin / "adapter_model.bin").write_bytes(b"\x80\x04K\x01.")
+    no_weights = root / "no_weights"
+    no_weights.mkdir()
+    shutil.copy(adapter_dir / "adapter_config.json", no_weights)
+    return {
+        "missing": (root / "nowhere", "not found"),
+        "other shapes": (shapes, "does not fit the base model"),
+        "other base": (renamed, "was trained on TinyLlama/TinyLlama-1.1B-Chat-v1.0"),
+        "pickle beside": (pickled, "pickle weights (adapter_model.bin)"),
+        "pickle only": (only_bin, "pickle weights (adapter_model.bin)"),
+        "no weights": (no_weights, "has no adapter_model.safetensors"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["missing", "other shapes", "other base", "pickle beside", "pickle only", "no weights"]
+)
+def test_unusable_adapter_is_refused(case, bad_adapters, tiny_model_dir):
+    folder, words = bad_adapters[case]
+    for scorer in ("model", "auto"):
+        with pytest.raises(ModelUnavailable, match=None) as error:
+            make_scorer(model_config(tiny_model_dir, folder, scorer))
+        assert words in str(error.value)
+        assert "\n" not in str(error.value)
+
+
+def test_adapter_revision_follows_the_content(adapter_dir, tmp_path):
+    copy = shutil.copytree(adapter_dir, tmp_path / "copy")
+    assert adapter_revision(copy) == adapter_revision(adapter_dir)
+    config = json.loads((copy / "adapter_config.json").read_text())
+    config["lora_alpha"] = 32
+    (copy / "adapter_config.json").write_text(json.dumps(config))
+    assert adapter_revision(copy) != adapter_revision(adapter_dir)
+
+
+@pytest.fixture
+def without_torch(tmp_path):
+    """A PYTHONPATH on which `import torch` fails, as after `pip install .` without extras."""
+    (tmp_path / "torch.py").write_text("raise ImportError(\"No module named 'torch'\")\n")
+    return str(tmp_path)
+
+
+def run_python(code: str, pythonpath: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": pythonpath or ""}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_without_the_extras_model_says_what_to_install_and_auto_uses_the_rubric(
+    without_torch, adapter_dir
+):
+    code = (
+        "from bot.config import load_config; from bot.scoring import make_scorer\n"
+        f"auto = make_scorer(load_config({{'adapter': {str(adapter_dir)!r}}}, env={{}}))\n"
+        "print(type(auto).__name__)\n"
+        "make_scorer(load_config({'scorer': 'model'}, env={}))\n"
+    )
+    result = run_python(code, without_torch)
+    assert result.stdout.strip() == "RubricScorer"
+    assert "ModelUnavailable" in result.stderr
+    assert "pip install 'review-forge[model]'" in result.stderr
+
+
+def test_importing_the_model_module_does_not_import_torch():
+    result = run_python("import sys, bot.model, bot.adapter; print('torch' in sys.modules)")
+    assert result.stdout.strip() == "False", result.stderr
