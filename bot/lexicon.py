@@ -1,0 +1,299 @@
+"""The words the rubric listens for, kept apart from the scoring rules so both stay readable.
+
+The lists describe review comments in general (reasons, requests, hedges, insults), not any one
+data set, so the rubric carries over to comments it has never seen. They are matched on a
+comment's lower-case tokens (set look-ups, not one big regex per list: 10,000 comments must score
+in a few seconds).
+
+>>> [hostile(t) for t in ("You idiot", "kill the process", "stupid simple", "a silly hack")]
+[(('idiot',), ()), ((), ()), ((), ()), ((), ('silly',))]
+>>> REASON.find(Text.of("Drop it, because the caller already checks."))
+['because']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"[a-z0-9_*+]+(?:['-][a-z0-9_*+]+)*")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A comment's prose as lower-case tokens, and the same tokens joined for phrase look-ups."""
+
+    tokens: tuple[str, ...]
+    joined: str
+
+    @classmethod
+    def of(cls, prose: str) -> Text:
+        tokens = tuple(_TOKEN.findall(prose.lower().replace("\u2019", "'")))
+        return cls(tokens, " " + " ".join(tokens) + " ")
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+class Terms:
+    """Words, word prefixes (`name*`) and phrases (with spaces), matched on whole tokens.
+
+    Written as one comma-separated string, so the lists stay compact and easy to scan.
+    """
+
+    def __init__(self, listing: str) -> None:
+        entries = [e.strip() for e in listing.split(",") if e.strip()]
+        self.words = frozenset(e for e in entries if " " not in e and not e.endswith("*"))
+        self.prefixes = tuple(e[:-1] for e in entries if e.endswith("*"))
+        self.phrases = tuple(f" {e} " for e in entries if " " in e)
+
+    def find(self, text: Text) -> list[str]:
+        """Every match, tokens in order first, then phrases."""
+        prefixes = self.prefixes
+        hits = [t for t in text.tokens if t in self.words or (prefixes and t.startswith(prefixes))]
+        return hits + [p.strip() for p in self.phrases if p in text.joined]
+
+    def count(self, text: Text) -> int:
+        return len(self.find(text))
+
+    def any(self, text: Text) -> bool:
+        if not self.words.isdisjoint(text.tokens):
+            return True
+        if self.prefixes and any(t.startswith(self.prefixes) for t in text.tokens):
+            return True
+        return any(p in text.joined for p in self.phrases)
+
+
+# A whole comment that only points back at an earlier one: as useful as that one, unknown here.
+BACK_REFERENCE = re.compile(
+    r"^\W*(?:ditto|same|same here|likewise|and here|here too|also here|as above|same as above|"
+    r"see above|same (?:comment|thing|issue|nit|problem)(?: here| as above)?)\W*$",
+    re.I,
+)
+# A whole comment that is only one of these says nothing the author can use.
+TRIVIAL = re.compile(
+    r"^\W*(?:lgtm|\+1|-1|\+\+|nit|nits|done|ok|okay|ack|thanks|thank you|thx|ty|yes|no|yep|"
+    r"nope|agreed|fixed|will do|looks good|looks good to me|good|fine|ship it|approved|\w)?\W*$",
+    re.I,
+)
+
+# Insults and profanity: Constructiveness stays low whatever else the comment has.
+HOSTILE_SEVERE = Terms(
+    """
+    fuck*, f*ck*, f**k*, f***, f***ing, fck*, f'ng, fu**, dafuq, fugly, shit*, sh*t, sh**,
+    bullshit, dipshit, crap, crappy, damn*, dammit, goddamn*, wtf, wth, omfg, stfu, ffs, idiot,
+    idiots, idiotic, idiocy, moron*, retard*, stupid, stupidest, stupidity, stupidly, dumbass,
+    dumbest, ass, asshole*, half-assed, kick-ass, smart-ass, jackass, smartass, arse, bastard*,
+    bitch*, dick, dickhead, douche*, jerk, pissed, piss, suck*, sux, turd*, scumbag*, shitty,
+    pathetic, incompetent, clueless, braindead, brain-dead, brainless, imbecile*, loser*,
+    liar*, anal, bloody, bugger*, freaking, frickin*, effing, rubbish, bs, faggot*, fag, rape,
+    slut*, whore*, cunt*, twat*, wanker*, bollocks, ignorant, slacker*, luddite*, coward*,
+    bonehead*, chump*, shut up, screw you, screwed, screw up, screwing up, what the hell,
+    the hell, are you kidding, are you serious, do you even, did you even, learn to read,
+    who wrote this, pain in the
+    """
+)
+# Judgement words: not insults, but they criticise instead of explaining.
+HOSTILE_MILD = Terms(
+    """
+    dumb, lame, garbage, ugly, uglier, ugliest, silly, gross, yuck*, yuk, ugh, ick, meh, bleh,
+    blech, barf, eww, crud, awful, horrible, horrendous, terrible, disgusting, disgrace*,
+    hideous, annoying, annoys, annoyed, nonsense, ridiculous, absurd, insane, crazy, nuts, lol,
+    lmao, lmfao, rofl, omg, geez, jeez, smh, sigh, grr*, argh*, aargh*, ergh, doh, hacky,
+    dirty hack, sloppy, careless, amateur*, stinks, stinky, smelly, messy, abomination,
+    monstrosity, atrocious, embarrassing, shame, shameful, hate, hated, hates, hating,
+    seriously, clearly you, facepalm, yikes, darn*, heck, hell, evil, devil, cursed, nasty,
+    obnoxious*, dislike, worst, foolish, brain fart, brain-fart, goofy, wacky, whacky, clumsy,
+    puke*, groan*, butt, sexy, sexier
+    """
+)
+# Blunt technical phrases and self-deprecation: they contain a listed word but insult nobody.
+NOT_HOSTILE = re.compile(
+    r"\b(?:garbage[- ]collect\w*|garbage (?:in|at|value|values|data|bytes|char\w*|input|output)|"
+    r"(?:trailing|random|writing|write|return|returns|left) garbage|stupid[- ]simple|"
+    r"simple,? (?:and )?stupid|dumb (?:terminal|pipe|client|proxy|component|mode|map|mapping|"
+    r"mmap|call|buffer|pointer|parsing|down)s?|as dumb as|(?:dependency|callback|dll|jar|"
+    r"config|merge|version) hell|hell of a|nuts and bolts|sucks? (?:in|up)|worst[- ]case|"
+    r"(?:stupid|dumb|silly|naive|idiotic) (?:question|query|q|nit|idea|thought|suggestion|"
+    r"example|objection|mistake|typo|error|bug)s?|(?:stupid|silly|dumb|idiot) me|"
+    r"(?:i'?m|i am|am i|i was|was i|i've been|me being|i feel like|some) (?:so |just |a bit |"
+    r"being |really |such |like )?(?:an? )?(?:complete |giant |total |big )?(?:stupid|dumb|"
+    r"idiot|moron|silly)|my (?:own )?stupidity|my brain is stupid|call me (?:stupid|dumb)|"
+    r"wtf(?:::|/|_|\.h)|[/.]wtf\b|wtf (?:types?|strings?|vectors?))",
+    re.I,
+)
+
+
+def hostile(raw: str, text: Text | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The severe and the mild judgement words in `raw` (tokenised as `text`), each once,
+    technical phrases and self-deprecation excepted."""
+    text = text or Text.of(raw)
+    severe, mild = HOSTILE_SEVERE.find(text), HOSTILE_MILD.find(text)
+    if severe or mild:  # rare: only then pay for the exceptions
+        calm = Text.of(NOT_HOSTILE.sub(" ", raw))
+        severe, mild = HOSTILE_SEVERE.find(calm), HOSTILE_MILD.find(calm)
+    return tuple(dict.fromkeys(severe)), tuple(dict.fromkeys(mild))
+
+
+# The reviewer addressing the author with blame rather than the code.
+BLAME = Terms(
+    """
+    you broke, you forgot, you ignored, you never, you don't understand, you didn't read,
+    you didn't test, you didn't even, you didn't bother, how many times, i told you, as i said,
+    why would you, what were you thinking, you obviously, you clearly
+    """
+)
+# The reviewer says the code may stay as it is: nothing the author has to do.
+WAIVER = Terms(
+    """
+    meh, but it works, but this works, but that works, works too, works fine, works for me,
+    i'm fine with, i am fine with, i'm ok with, i'm okay with, fine with it, fine with this,
+    fine with me, is fine, it's fine, that's fine, looks fine, should be fine, is ok, it's ok,
+    that's ok, but ok, but okay, not a big deal, no big deal, doesn't matter,
+    doesn't really matter, shouldn't matter, either way, feel free to ignore, not blocking,
+    non-blocking, up to you, no need to change, can be ignored, never mind, nevermind,
+    not important, just a nit, seems reasonable, looks reasonable, is reasonable,
+    looks correct, looks right, good to go, nothing to worry, no need to worry,
+    don't have to worry, not losing anything, no action needed, no change needed,
+    no changes needed, no further, can be done later, done separately, in a separate change,
+    in a separate patch, in a follow-up, in a follow up, in a follow-on, in a later patch,
+    in a future patch, not in this change
+    """
+)
+# Thinking aloud: the reviewer notes or wonders something but asks the author for nothing.
+ASIDE = Terms(
+    """
+    curious, wonder, wondering, surprised, interesting, fyi, unrelated, out of curiosity,
+    general question, just a question, just asking, for my own, for the record, note to self,
+    thinking out loud, side note
+    """
+)
+# An acknowledgement as the first words ("OK so ...", "Ah, I see ...").
+ACK_OPENERS = _set("ok okay ah ahh oh hmm hm heh yeah yep right agreed ack sure")
+REASON = Terms(
+    """
+    because, since, so the, so it, so this, so we, so you, so they, otherwise, therefore, thus,
+    hence, causes, caused, causing, so that, due to, in order to, to avoid, to prevent,
+    to ensure, to keep, to make sure, to allow,
+    to support, to match, to reduce, which means, which would, which will, which makes,
+    which causes, this means, that means, it means, this would, that would, it would,
+    this will, that will, it will, this could, it could, this might, it might, this breaks,
+    this makes, the reason, given that, leads to, lead to, results in, result in, as it,
+    as this, as that, as we, as they, as there, if we, if you, if the, if this, if it,
+    if someone, when we, when you, when the, when this, when it
+    """
+)
+EXPECTED = Terms(
+    """
+    should, shouldn't, must, mustn't, instead, expected, expect, prefer, preferred, preferably,
+    ought, need to, needs to, has to, have to, supposed to, rather than, would be better,
+    would be nicer, would be cleaner, would be safer, would be simpler, would be clearer,
+    would be good, would be nice, would be more, better to, better if, is required,
+    are required
+    """
+)
+SUGGESTION = Terms(
+    """
+    consider*, suggest*, recommend*, please, instead, replace*, let's, how about, what about,
+    why not, can we, could we, can you, could you, would you, will you, let us, we can,
+    we could, we should, we need, you can, you could, you should, you need, you might, you may,
+    i'd use, i'd suggest, i'd prefer, i'd rather, i'd move, i'd rename, i'd add, i'd remove,
+    i'd change, i'd go, i'd keep, i'd make, i would, rather than, switch to, pls, plz,
+    may as well, might as well, could be, can be removed, can be dropped, can be deleted,
+    can be simplified, can be replaced, can be moved, can be merged, can be made, can be a,
+    can go, would be good, would also be good, good to add, is better, it'd be, it would be
+    """
+)
+# A sentence that starts with one of these verbs is a request ("Rename this to ...").
+IMPERATIVE = _set(
+    """
+    add remove use rename move replace change drop delete make extract avoid fix check return
+    pass call split simplify document update wrap handle test put keep revert inline merge convert
+    switch include exclude reuse mention mark log raise throw catch set unset initialize initialise
+    declare define guard validate assert sort reorder align indent format squash rebase link
+    reference explain clarify note cache store limit bump pin lower increase decrease prefer try
+    ensure verify refactor rewrite factor combine separate collapse expand specify
+    """
+)
+# Words a request may start with before its verb ("nit: please just drop ...").
+LEAD_IN = _set("nit nits please maybe also just perhaps minor optional style suggestion")
+PROBLEM = Terms(
+    """
+    bug, bugs, buggy, break, breaks, breaking, breakage, broken, fail*, crash*, leak*, race,
+    racy, deadlock*, error*, exception*, wrong, incorrect*, missing, typo*, duplicat*,
+    redundant, unused, unnecessary, inconsistent, slow*, overflow*, underflow*, null, nil,
+    undefined, vulnerab*, injection, insecure, regress*, mismatch*, invalid, outdated, stale,
+    unsafe, deprecated, ambiguous, confusing, misleading, unclear, unreachable, blocking,
+    timeout*, hangs, not needed, doesn't work, won't work, does not work, no longer,
+    off-by-one, dead code, needless, not necessary, not used, never used, isn't used,
+    not supported, not defined
+    """
+)
+# What the code does (tests, errors, results): the topics where a review comment matters most.
+BEHAVIOUR = Terms(
+    """
+    test*, mock*, assert*, coverage, return*, raise*, throw*, behaviour*, behavior*,
+    performance, security, thread*, lock*, memory, upgrade*, compat*, regression*, api,
+    edge case, corner case, side effect, side effects
+    """
+)
+# Layout and wording only: worth fixing, but a formatter or linter could have said it.
+COSMETIC = Terms(
+    """
+    whitespace, white space, newline*, new line, blank line, blank lines, indent*, alignment,
+    align, aligned, spacing, spaces, space, capitali*, capitalis*, typo*, spelling, misspell*,
+    comma*, punctuation, formatting, style, line length, trailing, pep8, nit, nits, nitpick*
+    """
+)
+HEDGE = Terms(
+    """
+    maybe, perhaps, probably, might, seems, seem, possibly, somewhat, imo, imho, afaik, afaict,
+    iiuc, iirc, i think, i guess, i believe, not sure, kind of, sort of
+    """
+)
+POLITE = Terms(
+    """
+    please, thanks, thx, nice, great, appreciate*, sorry, wdyt, i'd, let's, thank you,
+    good catch, would you mind, what do you think, we could, good point, well done,
+    makes sense
+    """
+)
+PRAISE = Terms(
+    """
+    lgtm, good, great, nice, cool, neat, awesome, perfect, excellent, agreed, agree, thanks,
+    +1, love, clean, cleaner, better, looks good, makes sense, good catch, good point,
+    thank you, like this, well done
+    """
+)
+# Generic advice that fits any change, so it tells the author little about this one.
+GENERIC = Terms(
+    """
+    readability, maintainability, cleaner, overall, more readable, easier to read,
+    easier to understand, easier to maintain, best practice, best practices, good practice,
+    code quality, more maintainable, more efficient, good addition, good change, improves the,
+    this change, the code change, code changes
+    """
+)
+VAGUE = Terms(
+    """
+    something, somehow, stuff, things, thing, whatever, etc, some way
+    """
+)
+
+# Words that appear in any code or prose; naming them is not a sign of naming the change.
+COMMON = _set(
+    """
+    the and for not but are was were this that with from have has had you your they them
+    their there here what when where which while who why how can could would should will shall
+    may might must does did done doing its into onto than then else elif also just only very
+    more most some any all each every none null nil true false self new return returns
+    def class import public private protected static final void int str string bool
+    boolean char float double long var let const function func end begin case switch break
+    continue try catch except finally raise throw throws pass yield async await lambda
+    package include define ifdef endif struct enum type types value values data name names
+    file files line lines code test tests use used using set get make one two add remove
+    change changes need needs like see out off our about over under after before other
+    same such own well still even much many because since
+    """
+)
