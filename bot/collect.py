@@ -179,15 +179,16 @@ def last_collected(store: DataStore, files: Mapping[str, str]) -> datetime | Non
 
 
 def snapshot_path(files: Mapping[str, str], now: datetime, run_id: str) -> str:
-    """`feedback/YYYY/MM/DD/<run-id>.jsonl`, with `-2`, `-3`... when a re-run reuses the id.
+    """`feedback/YYYY/MM/DD/<run-id>.jsonl`; when a re-run reuses the id, `<run-id>_002.jsonl`
+    and so on, which sort after it: path order stays chronological for readers.
 
     >>> snapshot_path({"feedback/2024/05/01/77.jsonl": "x"}, datetime(2024, 5, 1), "77")
-    'feedback/2024/05/01/77-2.jsonl'
+    'feedback/2024/05/01/77_002.jsonl'
     """
     day = f"{FEEDBACK_DIR}{now:%Y/%m/%d}/"
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id) or "run"
     path, n = f"{day}{safe}.jsonl", 1
     while path in files:
         n += 1
-        path = f"{day}{safe}-{n}.jsonl"
+        path = f"{day}{safe}_{n:03d}.jsonl"
     return path
