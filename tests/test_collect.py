@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -217,3 +218,34 @@ def test_a_bad_repository_is_a_one_line_error(capsys, monkeypatch):
 
     err = capsys.readouterr().err
     assert err.strip() == ("review-forge: error: repository must be OWNER/NAME, got 'just-a-name'")
+
+
+def test_two_collectors_racing_both_land_and_reading_has_no_duplicate(fake_github):
+    pr = fake_github.add_pull()
+    _, reply, _ = _scored(fake_github, pr, "Please add a test for the empty list case.")
+    fake_github.add_reaction(reply, "+1", user="carol")
+    DataStore(fake_github.client().get_repo("octo-org/octo-repo")).ensure()
+    # Both build their commit on the same tip; GitHub lets one fast-forward and refuses the other.
+    fake_github.gate("PATCH", "/git/refs/heads/review-forge-data$", 2)
+    results, errors = {}, []
+
+    def run(run_id: str) -> None:
+        try:
+            results[run_id] = collect(_config(fake_github, run_id=run_id), now=NOW,
+                                      sleep=lambda s: None)  # fmt: skip
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in ("7001", "7002")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    assert errors == []
+    assert sorted(r.status for r in fake_github.calls("PATCH", "/git/refs/")) == [200, 200, 422]
+    files = sorted(p for p in fake_github.files("review-forge-data") if p.startswith("feedback/"))
+    assert files == ["feedback/2024/05/01/7001.jsonl", "feedback/2024/05/01/7002.jsonl"]
+    records = _records(fake_github)
+    assert len(records) == 2
+    assert [(r["reply_comment_id"], r["up"]) for r in latest_per_reply(records)] == [(reply, 1)]
