@@ -27,7 +27,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import fake_github_openapi as openapi
 from fake_github_git import GitDataError, GitStore
-from fake_github_routes import DOCS, ROUTES, ApiError, Call
+from fake_github_routes import ROUTES
+from fake_github_shapes import DOCS, ApiError, Call
 from github import Auth, Github
 
 ACTIONS_LOGIN = "github-actions[bot]"
