@@ -25,7 +25,7 @@ from typing import Any
 from bot.adapter import adapter_revision, check_fits
 from bot.config import Config
 from bot.errors import FormatError, ModelUnavailable
-from bot.prompt import build_messages
+from bot.prompt_fit import fit_messages
 from bot.rubric import score_comment
 from bot.score import DIMENSIONS, Score, inspect, parse, render
 from bot.scoring import Comment, RubricScorer, Scorer
@@ -204,10 +204,10 @@ class ModelScorer:
             )
         return [_written(row, eos, self.pad_id) for row in out[:, width:].tolist()]
 
-    def encode(self, body: str, diff_hunk: str | None, path: str | None) -> list[int]:
+    def encode(self, messages: list[dict[str, str]]) -> list[int]:
         """The prompt's token ids, through the tokenizer's own chat template."""
         text = self.tokenizer.apply_chat_template(
-            build_messages(body, diff_hunk, path), tokenize=False, add_generation_prompt=True
+            messages, tokenize=False, add_generation_prompt=True
         )
         bos = self.tokenizer.bos_token
         with_bos = not (bos and text.startswith(bos))  # templates that write BOS themselves
@@ -216,46 +216,24 @@ class ModelScorer:
         return list(encoded["input_ids"])
 
     def prompt_ids(self, comment: Comment, index: int = 0) -> list[int]:
-        """The prompt, cut so that it and the answer budget fit the context window.
-
-        The diff hunk goes first, from its top: GitHub's hunk ends at the commented line, the
-        part that matters. Then the comment itself, from its end. Each cut is logged.
-        """
+        """The prompt, cut (see `fit_messages`) so that it and the answer budget fit the context
+        window; a cut is logged as a warning, which the CLI and the Action show on stderr."""
         room = self.context - self.answer_tokens
-        ids = self.encode(comment.body, comment.diff_hunk, comment.path)
-        if len(ids) <= room:
-            return ids
-        lines = (comment.diff_hunk or "").splitlines()
-
-        def with_hunk_tail(keep: int) -> list[int]:
-            hunk = f"[{len(lines) - keep} earlier lines cut]\n" + "\n".join(lines[-keep:])
-            return self.encode(comment.body, hunk if keep else None, comment.path)
-
-        keep = _largest_fitting(len(lines) - 1, lambda k: len(with_hunk_tail(k)) <= room)
-        if keep is not None:
-            what = f"the diff hunk was cut to its last {keep} of {len(lines)} lines"
-            ids = with_hunk_tail(keep)
-        else:
-            body = comment.body
-
-            def with_body(chars: int) -> list[int]:
-                return self.encode(body[:chars] + " [cut]", None, comment.path)
-
-            chars = _largest_fitting(len(body) - 1, lambda c: len(with_body(c)) <= room)
-            if chars is None:
-                raise ModelUnavailable(
-                    f"the model's context window ({self.context} tokens) cannot hold even an "
-                    "empty prompt and the answer; use a base model with a longer context"
-                )
-            what = f"the diff hunk was dropped and the comment cut to {chars} of {len(body)} chars"
-            ids = with_body(chars)
-        log.warning(
-            "review-forge: warning: comment %d: %s to fit the model's context of %d tokens",
-            index + 1,
-            what,
-            self.context,
-        )
-        return ids
+        fitted = fit_messages(comment, lambda messages: len(self.encode(messages)) <= room)
+        if fitted is None:
+            raise ModelUnavailable(
+                f"the model's context window ({self.context} tokens) cannot hold even an "
+                "empty prompt and the answer; use a base model with a longer context"
+            )
+        messages, cut = fitted
+        if cut:
+            log.warning(
+                "review-forge: warning: comment %d: %s to fit the model's context of %d tokens",
+                index + 1,
+                cut,
+                self.context,
+            )
+        return self.encode(messages)
 
 
 def answer_budget(tokenizer: Any) -> int:
@@ -271,20 +249,6 @@ def _written(row: list[int], eos: int | None, pad: int) -> list[int]:
     while row and row[-1] == pad:
         row = row[:-1]
     return row
-
-
-def _largest_fitting(high: int, fits: Any) -> int | None:
-    """The largest n in 0..high with fits(n), for a fits that holds up to some n and then not."""
-    if high < 0 or not fits(0):
-        return None
-    low = 0
-    while low < high:
-        middle = (low + high + 1) // 2
-        if fits(middle):
-            low = middle
-        else:
-            high = middle - 1
-    return low
 
 
 class _StopAfterAnswer:

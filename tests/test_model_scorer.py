@@ -21,6 +21,7 @@ from bot.adapter import adapter_revision
 from bot.config import load_config
 from bot.errors import ModelUnavailable
 from bot.model import ModelScorer, load
+from bot.prompt import build_messages
 from bot.rubric import score_comment
 from bot.score import Score, parse, render
 from bot.scoring import Comment, make_scorer
@@ -153,14 +154,14 @@ def test_long_comment_is_cut_after_the_hunk_is_dropped(tiny_model_dir, caplog):
         ids = scorer.prompt_ids(Comment(body, HUNK, "a.py"))
     assert len(ids) + scorer.answer_tokens <= scorer.context
     assert "tmp = data.split()" not in scorer.tokenizer.decode(ids)
-    assert "diff hunk was dropped and the comment cut" in caplog.text
+    assert "diff hunk was dropped and the comment was cut" in caplog.text
 
 
 def test_short_prompt_is_not_cut(tiny_model_dir, caplog):
     scorer = load(str(tiny_model_dir))
     with caplog.at_level(logging.WARNING, logger="bot.model"):
         ids = scorer.prompt_ids(COMMENTS[1])
-    assert ids == scorer.encode(COMMENTS[1].body, HUNK, "a.py")
+    assert ids == scorer.encode(build_messages(COMMENTS[1].body, HUNK, "a.py"))
     assert caplog.text == ""
 
 
