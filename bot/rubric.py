@@ -12,11 +12,11 @@ things from the text and, when given, from the diff hunk the comment is about:
 >>> from bot.scoring import Comment
 >>> score_comment(Comment("LGTM")).score < 40
 True
->>> good = score_comment(Comment(
-...     "Please rename `tmp` to `retry_count`, because the loop below reads it as the number of "
-...     "retries and the current name hides that.", diff_hunk="+    tmp = 0\\n+    while tmp < 3:"))
->>> good.score > 70, good.dimensions["completeness"] > 60
-(True, True)
+>>> hunk = "+def fetch(url, retries):\\n+    tmp = 0\\n+    while tmp < retries:"
+>>> good = score_comment(Comment("Please rename `tmp` to `attempt`, because the loop below "
+...     "compares it with `retries` and the current name hides that.", diff_hunk=hunk))
+>>> good.score > 70, good.notes["clarity"]
+(True, 'names `retries`, `tmp` from the change')
 >>> score_comment(Comment("This is stupid, who wrote this garbage?")).dimensions["constructiveness"]
 10
 """
@@ -38,8 +38,11 @@ _READ_LIMIT = 10_000
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
 _INLINE = re.compile(r"`[^`\n]++`")
 _URL = re.compile(r"https?://\S++")
-# A token that reads as code: snake_case, camelCase, call(), a.b, path/to, ns::name, L42.
-_CODE_TOKEN = re.compile(r"\w_\w|[a-z][A-Z]|\w\(|\w\.\w|\w/\w|::|->|^L\d+$|^#\d+$")
+# A word that reads as code: snake_case, camelCase, call(), a.b, path/to, ns::name, L42. The
+# look-ahead scans each word once from its start, so the time stays linear in the text.
+_CODE_TOKEN = re.compile(
+    r"(?<!\S)(?=\S*?(?:\w_\w|[a-z][A-Z]|\w\(|\w\.\w|\w/\w|::|->)|L\d+\b|#\d+\b)\S+"
+)
 _ACK_START = {(word,) for word in lx.ACK_OPENERS}
 _SUBSTITUTION = re.compile(r"(?<![\w/])s/[^/\s]+/[^/\n]*/")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}+")
@@ -94,14 +97,14 @@ def features(comment: Comment) -> Features:
     raw = comment.body.strip()[:_READ_LIMIT]
     outside_code = _INLINE.sub(" ", _FENCE.sub(" ", raw))
     prose_raw = _URL.sub(" link ", outside_code)
-    prose = lx.Text.of(prose_raw)
+    prose = lx.Text(prose_raw)
     hunk_idents = _hunk_identifiers(comment.diff_hunk)
     named = tuple(sorted(hunk_idents.intersection(_IDENT.findall(raw))))
     filename = (comment.path or "").rsplit("/", 1)[-1]
     if filename and filename in raw:
         named += (filename,)
     code_like = sorted((i for i in hunk_idents if _CODE_LIKE.search(i)), key=lambda i: (-len(i), i))
-    sentences = [lx.Text.of(s).tokens for s in _SENTENCE.split(prose_raw)]
+    sentences = [lx.tokens(s) for s in _SENTENCE.split(prose_raw)]
     suggestion = (
         lx.SUGGESTION.any(prose)
         or any(_requests(tokens) for tokens in sentences)
@@ -114,18 +117,19 @@ def features(comment: Comment) -> Features:
     has_code = "`" in raw
     short = len(raw) <= 40  # whole-comment patterns only make sense for a few words
     severe, mild = lx.hostile(prose_raw, prose)
+    code_refs = raw.count("`") // 2 + len(_CODE_TOKEN.findall(outside_code))
     return Features(
         words=words,
         trivial=short and bool(lx.TRIVIAL.match(raw)),
         back_reference=short and bool(lx.BACK_REFERENCE.match(raw)),
-        code_refs=raw.count("`") // 2 + sum(1 for t in outside_code.split() if _code_token(t)),
+        code_refs=code_refs,
         hunk_refs=named,
         hunk_hint=code_like[0] if code_like else None,
         links=len(_URL.findall(raw)),
         reason=lx.REASON.any(prose),
         expected=expected,
         suggestion=suggestion,
-        example=has_code and (suggestion or expected),
+        example=(suggestion or expected) and (has_code or code_refs > 0),
         problem=problem,
         behaviour=behaviour,
         cosmetic=lx.COSMETIC.any(prose) and not behaviour,
@@ -153,10 +157,6 @@ def _requests(tokens: tuple[str, ...]) -> bool:
         if token not in lx.LEAD_IN:
             return False
     return False
-
-
-def _code_token(token: str) -> bool:
-    return _CODE_TOKEN.search(token.strip(".,;:!?'\"()[]{}")) is not None
 
 
 @functools.lru_cache(maxsize=64)  # a batch often scores several comments on one hunk
@@ -207,12 +207,13 @@ def _completeness(f: Features) -> tuple[int, str]:
     value += 10 * f.expected + 6 * min(1, f.links) + 25 * _saturate(f.words, 15) - 10 * f.cosmetic
     if f.trivial or f.praise_only:
         value = min(value, 25)
-    if f.reason and f.expected:
-        note = "gives the reason and the expected outcome"
+    instead = f.expected or f.suggestion
+    if f.reason and instead:
+        note = "gives the reason and what to do instead"
     elif f.reason:
         note = "explains why, but not what should happen instead"
-    elif f.expected:
-        note = "says what should change, but not why"
+    elif instead:
+        note = "says what to change, but not why"
     elif f.problem:
         note = "names a problem without its cause or the fix"
     else:
