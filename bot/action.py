@@ -1,0 +1,255 @@
+"""`review-forge action`: score the event's review comments and reply in their threads.
+
+`run` builds the real things (the event from `GITHUB_EVENT_PATH`, the PyGithub client, the
+scorer) and hands them to `act`, which fetches what `bot.activities.needs` asks for, carries out
+`bot.activities.plan`, and reports through the runner: replies, job summary, outputs, annotations.
+Every GitHub call goes through `call_with_retries`, so rate limits are waited out the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from github import Github, GithubException
+from github.PullRequest import PullRequest
+
+from bot import activities, runner
+from bot.activities import REVIEW, Reply, Skip
+from bot.config import Config
+from bot.errors import GitHubError, InputError
+from bot.github_api import call_with_retries, connect, paged
+from bot.reply import Row, render_reply, render_summary
+from bot.score import Score
+from bot.scoring import Comment, RubricScorer, Scorer, make_scorer
+
+LOW_SCORE = 50  # a comment below this (or below min_score, when set) gets a ::warning annotation
+DATA_BRANCH = "data-branch"
+READ_ONLY = "Resource not accessible by integration"  # GitHub's 403 for a fork's read-only token
+
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to one planned reply."""
+
+    reply: Reply
+    score: Score
+    status: str  # "posted", "updated", or "not posted: <why>" (always our own words)
+    url: str | None = None
+
+
+def run(config: Config) -> int:
+    """The Action's entry: real event, real GitHub client, real scorer."""
+    event_name, payload = read_event(config)
+    return act(config, event_name, payload, connect(config), lambda: scorer_for(config))
+
+
+def read_event(config: Config) -> tuple[str | None, dict[str, Any]]:
+    if not config.event_path:
+        raise InputError(
+            "GITHUB_EVENT_PATH is not set: run inside GitHub Actions, or point it at a webhook "
+            "payload file and set GITHUB_EVENT_NAME"
+        )
+    try:
+        payload = json.loads(Path(config.event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the event payload {config.event_path}: {exc}") from None
+    if not isinstance(payload, dict):
+        raise InputError(f"the event payload {config.event_path} is not a JSON object")
+    return config.event_name, payload
+
+
+def scorer_for(config: Config) -> tuple[Scorer, str | None]:
+    """The scorer the configuration asks for, and why the model is not used when it is not."""
+    if config.adapter == DATA_BRANCH:
+        # Loading the adapter from the data branch is issue 6; until then, say so in each reply.
+        return RubricScorer(), "adapter: data-branch is not supported yet, so the rubric scored it"
+    return make_scorer(config), None
+
+
+def act(
+    config: Config,
+    event_name: str | None,
+    payload: Mapping[str, Any],
+    gh: Github,
+    new_scorer: Callable[[], tuple[Scorer, str | None]],
+    sleep: Sleep = time.sleep,
+) -> int:
+    fetch = activities.needs(event_name, payload, config)
+    if isinstance(fetch, Skip):
+        print(f"review-forge: nothing to do: {fetch.reason}")
+        return _finish(config, [], [f"Nothing to do: {fetch.reason}."])
+    repo_name = config.repository or str((payload.get("repository") or {}).get("full_name") or "")
+    if not repo_name:
+        raise InputError("no repository: set GITHUB_REPOSITORY (owner/name)")
+    what = f"reading the comments of {repo_name}#{fetch.pr}"
+    try:
+        # Lazy: the pull request's URL is all we need, not a request for the object itself.
+        pull = gh.withLazy(True).get_repo(repo_name).get_pull(fetch.pr)
+        listing = pull.get_review_comments() if fetch.kind == REVIEW else pull.get_issue_comments()
+        listed = list(paged(listing, per_page=gh.per_page, what=what, sleep=sleep))
+    except GithubException as exc:
+        raise GitHubError(f"{what}: GitHub answered {exc.status} ({_message(exc)})") from None
+    # `_rawData`, not `raw_data`: the public property re-fetches every listed comment.
+    planned = activities.plan(event_name, payload, config, [c._rawData for c in listed])
+    notes = [f"Skipped comment {s.comment_id}: {s.reason}." for s in planned if isinstance(s, Skip)]
+    replies = [p for p in planned if isinstance(p, Reply)]
+    if not replies:
+        print(f"review-forge: nothing to score on pull request #{fetch.pr}")
+        return _finish(config, [], notes)
+    scorer, fallback = new_scorer()
+    comments = [Comment(r.target.body, r.target.diff_hunk, r.target.path) for r in replies]
+    scores = scorer.score_many(comments)
+    if fallback:
+        scores = [s.with_source(s.scorer, s.model_revision, fallback) for s in scores]
+    results, failure = _reply_all(config, pull, {c.id: c for c in listed}, replies, scores, sleep)
+    if any(r.status.startswith("not posted: the token cannot write") for r in results):
+        notes.append(
+            "Replies were not posted: the token is read-only here (a fork's pull request)."
+        )
+        print(
+            runner.command(
+                "notice",
+                "review-forge could not reply (read-only token, a fork?): "
+                "the scores are in the job summary.",
+            )
+        )
+    if failure:
+        notes.append(f"Stopped posting: {failure}")
+    code = _finish(config, results, notes)
+    if failure:
+        raise GitHubError(f"{failure}; what was done is in the job summary")
+    return code
+
+
+def _reply_all(
+    config: Config,
+    pull: PullRequest,
+    objects: Mapping[int, Any],
+    replies: Sequence[Reply],
+    scores: Sequence[Score],
+    sleep: Sleep,
+) -> tuple[list[Result], str | None]:
+    """Post or update each reply, up to max_replies; after a refusal, post nothing more."""
+    results: list[Result] = []
+    stop: str | None = None
+    failure: str | None = None
+    written = 0
+    for reply, score in zip(replies, scores, strict=True):
+        if stop is None and written >= config.max_replies:
+            stop = f"over max_replies ({config.max_replies}) for one run"
+        if stop is not None:
+            results.append(Result(reply, score, f"not posted: {stop}"))
+            continue
+        about = None if reply.target.kind == REVIEW else reply.target.html_url
+        body = render_reply(score, reply.target.id, about=about, server_url=config.server_url)
+        try:
+            url = call_with_retries(
+                lambda reply=reply, body=body: _write(pull, objects, reply, body),
+                what=f"replying to comment {reply.target.id}",
+                sleep=sleep,
+            )
+        except GithubException as exc:
+            if exc.status == 403 and READ_ONLY in str(exc.data):
+                stop = "the token cannot write here"
+            else:
+                stop = failure = (
+                    f"GitHub refused the reply to comment {reply.target.id} ({exc.status})"
+                )
+            results.append(Result(reply, score, f"not posted: {stop}"))
+            continue
+        except GitHubError as exc:
+            stop = failure = str(exc)
+            results.append(Result(reply, score, "not posted: GitHub kept failing"))
+            continue
+        written += 1
+        status = "updated" if reply.update is not None else "posted"
+        print(f"review-forge: comment {reply.target.id} scored {score.score}/100, reply {status}")
+        results.append(Result(reply, score, status, url))
+    return results, failure
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    return str(data.get("message") or "no message")[:200]
+
+
+def _write(pull: PullRequest, objects: Mapping[int, Any], reply: Reply, body: str) -> str:
+    """Edit the bot's earlier reply, or post one in the thread (or the PR conversation)."""
+    if reply.update is not None:
+        existing = objects[reply.update]
+        existing.edit(body)
+        return str(existing.html_url)
+    if reply.target.kind == REVIEW:
+        return str(pull.create_review_comment_reply(reply.target.reply_to, body).html_url)
+    return str(pull.create_issue_comment(body).html_url)
+
+
+def _finish(config: Config, results: Sequence[Result], notes: Sequence[str]) -> int:
+    """Summary, outputs and annotations; exit 1 only when min_score is set and not met."""
+    rows = [
+        Row(
+            r.reply.target.html_url,
+            r.reply.target.author,
+            r.reply.target.path,
+            r.reply.target.line,
+            r.score.score,
+            r.status,
+            r.url,
+        )
+        for r in results
+    ]
+    runner.append_summary(config.step_summary, render_summary(rows, notes, config.server_url))
+    scores = [r.score.score for r in results]
+    report = [
+        {
+            "comment_id": r.reply.target.id,
+            "score": r.score.score,
+            "reply": r.status.split(":")[0],
+            "reply_url": r.url,
+            "comment_url": r.reply.target.html_url,
+        }
+        for r in results
+    ]
+    runner.write_outputs(
+        config.github_output,
+        {
+            "score": str(min(scores)) if scores else "",
+            "scored": str(len(results)),
+            "replies": str(sum(r.status in ("posted", "updated") for r in results)),
+            "report": json.dumps(report),
+        },
+    )
+    threshold = config.min_score if config.min_score is not None else LOW_SCORE
+    for r in results:
+        if r.score.score < threshold and r.reply.target.path:
+            advice = r.score.recommendations[0] if r.score.recommendations else ""
+            message = f"Review comment scored {r.score.score}/100. {advice}".strip()
+            print(
+                runner.command(
+                    "warning",
+                    message,
+                    file=r.reply.target.path,
+                    line=r.reply.target.line,
+                    title="review-forge",
+                )
+            )
+    below = [
+        r for r in results if config.min_score is not None and r.score.score < config.min_score
+    ]
+    if below:
+        print(
+            runner.command(
+                "error",
+                f"{len(below)} review comment(s) scored below min_score "
+                f"{config.min_score}: see the job summary",
+            )
+        )
+        return 1
+    return 0
