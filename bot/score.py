@@ -32,10 +32,14 @@ SCORERS = ("rubric", "model")
 
 # Lines may carry Markdown decoration ("**Score:** 72/100", "- Clarity: 80"); never cross a line.
 _LEAD = r"^[^\w\n]*"
-_NUMBER = r"(-?\d{1,3}(?:\.\d+)?)[ \t]*(?:/[ \t]*100|%)?"
-_SCORE_RE = re.compile(rf"{_LEAD}(?:overall[ \t]+)?score[^\w\n]*?[:=][^\w\n-]*{_NUMBER}", re.I | re.M)
+# "72", "72/100", "72%", "8/10" (a denominator other than 100 is scaled to 0-100).
+_NUMBER = r"(-?\d{1,3}(?:\.\d+)?)[ \t]*(?:/[ \t]*(\d{1,3})|%)?"
+_SCORE_RE = re.compile(
+    rf"{_LEAD}(?:(?:overall|total|final)[ \t]+)?score[^\w\n]*?[:=][^\w\n-]*{_NUMBER}", re.I | re.M
+)
 _DIM_RE = re.compile(
-    rf"{_LEAD}({'|'.join(DIMENSIONS)})[^\w\n]*?[:=][^\w\n-]*{_NUMBER}[ \t]*(?:[-–—:|][ \t]*)?(.*)$",
+    rf"{_LEAD}({'|'.join(DIMENSIONS)})(?:[ \t]+(?:score|rating))?[^\w\n]*?[:=][^\w\n-]*{_NUMBER}"
+    r"[ \t]*(?:[-–—:|][ \t]*)?(.*)$",
     re.I | re.M,
 )
 _RECS_RE = re.compile(r"^[^\w\n]*recommendations?[^\w\n]*$", re.I | re.M)
@@ -80,7 +84,9 @@ class Score:
                 fallback_reason=data.get("fallback_reason"),
             )
         except (KeyError, TypeError) as exc:
-            raise FormatError(f"score object is missing {exc}; expected the design's fields") from exc
+            raise FormatError(
+                f"score object is missing {exc}; expected the design's fields"
+            ) from exc
 
     def with_source(self, scorer: str, model_revision: str, fallback_reason: str | None) -> Score:
         return replace(
@@ -95,13 +101,24 @@ def _bounded(value: Any, name: str) -> int:
     return number
 
 
+def _scaled(number: str, denominator: str | None, name: str) -> float:
+    """A number out of `denominator` as 0-100 ("8/10" is 80)."""
+    if denominator is None:
+        return float(number)
+    if int(denominator) == 0:
+        raise FormatError(f"{name} is {number}/{denominator}, out of zero")
+    return float(number) * 100 / int(denominator)
+
+
 def render(score: Score) -> str:
     """The completion text for a score: what the model is trained to write."""
     lines = [f"Score: {score.score}"]
     for dim in DIMENSIONS:
         note = score.notes.get(dim, "").strip()
         value = score.dimensions[dim]
-        lines.append(f"{dim.capitalize()}: {value} - {note}" if note else f"{dim.capitalize()}: {value}")
+        lines.append(
+            f"{dim.capitalize()}: {value} - {note}" if note else f"{dim.capitalize()}: {value}"
+        )
     lines.append("Recommendations:")
     lines.extend(f"- {rec}" for rec in score.recommendations)
     return "\n".join(lines)
@@ -141,8 +158,8 @@ def parse(text: str, *, scorer: str = "model", model_revision: str = "") -> Scor
         name = match.group(1).lower()
         if name in dims:
             continue  # the first mention wins; later ones are chatter
-        dims[name] = _bounded(match.group(2), name)
-        note = match.group(3).strip()
+        dims[name] = _bounded(_scaled(match.group(2), match.group(3), name), name)
+        note = match.group(4).strip()
         if note:
             notes[name] = note
     missing = ([] if score_match else ["Score"]) + [
@@ -152,7 +169,7 @@ def parse(text: str, *, scorer: str = "model", model_revision: str = "") -> Scor
         raise FormatError(f"completion has no {', '.join(missing)} line")
     assert score_match is not None
     return Score(
-        score=_bounded(score_match.group(1), "score"),
+        score=_bounded(_scaled(score_match.group(1), score_match.group(2), "score"), "score"),
         dimensions=dims,
         notes=notes,
         recommendations=_recommendations(text),
