@@ -59,6 +59,7 @@ class Features:
     back_reference: bool
     code_refs: int
     hunk_refs: tuple[str, ...]
+    hunk_given: bool
     hunk_hint: str | None
     links: int
     reason: bool
@@ -86,7 +87,7 @@ class Features:
     def specificity(self) -> float:
         """0-1: how precisely the comment points at code. With a diff only names from the
         change count: other code-like words are about code elsewhere, or made up."""
-        if self.hunk_hint or self.hunk_refs:
+        if self.hunk_given:
             return _saturate(len(self.hunk_refs), 1.5)
         return _saturate(self.code_refs, 2)
 
@@ -103,7 +104,6 @@ def features(comment: Comment) -> Features:
     filename = (comment.path or "").rsplit("/", 1)[-1]
     if filename and filename in raw:
         named += (filename,)
-    code_like = sorted((i for i in hunk_idents if _CODE_LIKE.search(i)), key=lambda i: (-len(i), i))
     sentences = [lx.tokens(s) for s in _SENTENCE.split(prose_raw)]
     suggestion = (
         lx.SUGGESTION.any(prose)
@@ -124,7 +124,8 @@ def features(comment: Comment) -> Features:
         back_reference=short and bool(lx.BACK_REFERENCE.match(raw)),
         code_refs=code_refs,
         hunk_refs=named,
-        hunk_hint=code_like[0] if code_like else None,
+        hunk_given=bool(hunk_idents),
+        hunk_hint=_hunk_hint(comment.diff_hunk),
         links=len(_URL.findall(raw)),
         reason=lx.REASON.any(prose),
         expected=expected,
@@ -165,6 +166,17 @@ def _hunk_identifiers(hunk: str | None) -> frozenset[str]:
     if not hunk:
         return frozenset()
     return frozenset(i for i in _IDENT.findall(hunk[:_READ_LIMIT]) if i.lower() not in lx.COMMON)
+
+
+@functools.lru_cache(maxsize=64)
+def _hunk_hint(hunk: str | None) -> str | None:
+    """The first code-like name on a changed line: what to suggest naming when none is named."""
+    changed = [line for line in (hunk or "")[:_READ_LIMIT].splitlines() if line[:1] in "+-"]
+    for line in changed + (hunk or "")[:_READ_LIMIT].splitlines():
+        for name in _IDENT.findall(line):
+            if _CODE_LIKE.search(name) and name.lower() not in lx.COMMON:
+                return name
+    return None
 
 
 def _shouts(prose: str) -> bool:

@@ -1,0 +1,234 @@
+"""The rubric scorer (bot/rubric.py): which way each dimension moves, and the fixed points."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.lexicon import hostile
+from bot.rubric import score_comment
+from bot.score import DIMENSIONS
+from bot.scoring import Comment, RubricScorer
+
+HUNK = """@@ -10,6 +10,9 @@ def fetch(url, retries):
++    attempt_count = 0
++    while attempt_count < retries:
++        response = session.get(url, timeout=DEFAULT_TIMEOUT)
+"""
+
+# (why, before, after, dimension, direction): `after` is `before` changed in one respect.
+PAIRS = [
+    (
+        "a reason",
+        Comment("Rename this variable to retry_count."),
+        Comment("Rename this variable to retry_count, because the loop uses it as a counter."),
+        "completeness",
+        +1,
+    ),
+    (
+        "the expected behaviour",
+        Comment("This breaks on an empty list."),
+        Comment("This breaks on an empty list; it should return None instead."),
+        "completeness",
+        +1,
+    ),
+    (
+        "a question turned into a request",
+        Comment("Why is this a list?"),
+        Comment("Please make this a set, since the loop below only checks membership."),
+        "actionability",
+        +1,
+    ),
+    (
+        "a concrete change",
+        Comment("The timeout handling here looks off to me."),
+        Comment("The timeout handling looks off: pass `timeout=DEFAULT_TIMEOUT` to `get()`."),
+        "actionability",
+        +1,
+    ),
+    (
+        "names from the changed code",
+        Comment("This name is confusing, it does not say what it counts.", diff_hunk=HUNK),
+        Comment("`attempt_count` is confusing, it does not say what it counts.", diff_hunk=HUNK),
+        "clarity",
+        +1,
+    ),
+    (
+        "the file it is about",
+        Comment("The helper is duplicated here.", path="src/net/fetch.py"),
+        Comment("The helper is duplicated in fetch.py.", path="src/net/fetch.py"),
+        "clarity",
+        +1,
+    ),
+    (
+        "an insult",
+        Comment("This loop is slow; use a dict lookup instead."),
+        Comment("This stupid loop is slow; use a dict lookup instead."),
+        "constructiveness",
+        -1,
+    ),
+    (
+        "a judgement word",
+        Comment("This cast hides the type error; use a typed helper instead."),
+        Comment("This ugly cast hides the type error; use a typed helper instead."),
+        "constructiveness",
+        -1,
+    ),
+    (
+        "blame and shouting",
+        Comment("The null check is missing here."),
+        Comment("You forgot the null check AGAIN!!"),
+        "constructiveness",
+        -1,
+    ),
+    (
+        "politeness",
+        Comment("Use a set here."),
+        Comment("Please use a set here, thanks!"),
+        "constructiveness",
+        +1,
+    ),
+    (
+        "a waiver: the reviewer says it may stay",
+        Comment("You could use a set here."),
+        Comment("You could use a set here, but it works, feel free to ignore."),
+        "actionability",
+        -1,
+    ),
+    (
+        "content after a bare nit",
+        Comment("nit"),
+        Comment("nit: drop the blank line before `return`, the rest of the file has none."),
+        "score",
+        +1,
+    ),
+    (
+        "far too long for one point",
+        Comment(
+            "Please move the retry loop into `fetch_with_retries()` so the caller only sees one "
+            "call, because three call sites copy it today."
+        ),
+        Comment(
+            "Please move the retry loop into `fetch_with_retries()` so the caller only sees one "
+            "call, because three call sites copy it today. "
+            + "And another thing to consider. "
+            * 60
+        ),
+        "clarity",
+        -1,
+    ),
+]
+
+
+def _value(comment: Comment, dimension: str) -> int:
+    score = score_comment(comment)
+    return score.score if dimension == "score" else score.dimensions[dimension]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "dimension", "direction"),
+    [pair[1:] for pair in PAIRS],
+    ids=[pair[0] for pair in PAIRS],
+)
+def test_one_change_moves_its_dimension_the_right_way(before, after, dimension, direction):
+    moved = _value(after, dimension) - _value(before, dimension)
+    assert moved * direction > 0, (dimension, _value(before, dimension), _value(after, dimension))
+
+
+@pytest.mark.parametrize("body", ["LGTM", "lgtm!", "+1", "nit", "?", "👍", "Looks good to me."])
+def test_empty_approvals_score_low(body):
+    assert score_comment(Comment(body)).score < 40
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Please rename `tmp` to `retry_count`, because the loop below reads it as the number of "
+        "retries and the current name hides that.",
+        "This will crash when `items` is empty, because `items[0]` raises IndexError. Consider "
+        "returning early: `if not items: return None`.",
+        "Could you use `with open(path) as f:` here? Otherwise the handle leaks when `json.load` "
+        "raises, so a bad file would exhaust descriptors in the long-running worker.",
+    ],
+)
+def test_specific_polite_reasoned_suggestions_score_high(body):
+    assert score_comment(Comment(body)).score > 70
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "This is stupid, who wrote this garbage?",
+        "You idiot, this obviously breaks the build.",
+        "What the hell is this crap? Use a dict instead.",
+        "This code sucks. Because it copies the list, you should use a generator instead.",
+    ],
+)
+def test_insults_get_low_constructiveness_whatever_else(body):
+    score = score_comment(Comment(body))
+    assert score.dimensions["constructiveness"] < 30
+    assert score.score < 40
+    assert "judgement words" in " ".join(score.recommendations)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Kill the worker process and abort the job when the dump fails.",
+        "This is dead code now; the garbage collector frees the buffer anyway.",
+        "Keep it stupid simple: a dumb pipe between the two services is enough.",
+        "Stupid question: why do we need the lock here?",
+        "I was being an idiot, fixed in the next patch set.",
+        "Use WTF::Vector here, like the rest of Blink.",
+    ],
+)
+def test_blunt_technical_words_and_self_deprecation_are_not_insults(body):
+    assert hostile(body) == ((), ())
+    assert score_comment(Comment(body)).dimensions["constructiveness"] >= 60
+
+
+def test_a_back_reference_is_middling_not_empty():
+    ditto = score_comment(Comment("ditto"))
+    assert score_comment(Comment("LGTM")).score < ditto.score < 60
+
+
+def test_empty_comment_scores_zero_with_advice():
+    score = score_comment(Comment("   \n"))
+    assert score.score == 0 and set(score.dimensions.values()) == {0}
+    assert score.recommendations
+
+
+def test_recommendations_say_what_to_add():
+    question = score_comment(Comment("Why is this here?", diff_hunk=HUNK))
+    recs = " ".join(question.recommendations)
+    assert "Turn the question into a request" in recs
+    assert "Add the reason" in recs
+    assert "`attempt_count`" in recs  # names code from the change as the example to point at
+    complete = score_comment(
+        Comment(
+            "Please rename `attempt_count` to `attempt`, because `retries` already says what "
+            "it is counted against; it should read `while attempt < retries`.",
+            diff_hunk=HUNK,
+        )
+    )
+    assert complete.recommendations == [
+        "Nothing essential is missing: it is specific, reasoned and actionable."
+    ]
+
+
+def test_every_score_is_complete_bounded_and_labelled_rubric():
+    bodies = ["x", "Why?", "مرحبا، هذا التعليق واضح؟ 🎉", "a\0b", "word " * 20_000, "`" * 999]
+    for score in RubricScorer().score_many([Comment(b, diff_hunk=HUNK) for b in bodies]):
+        assert 0 <= score.score <= 100
+        assert set(score.dimensions) == set(DIMENSIONS) == set(score.notes)
+        assert all(0 <= v <= 100 for v in score.dimensions.values())
+        assert score.recommendations
+        assert (score.scorer, score.model_revision, score.fallback_reason) == (
+            "rubric",
+            "rubric",
+            None,
+        )
+
+
+def test_scoring_is_deterministic():
+    comment = Comment("Maybe use a set here? It is checked in the loop.", diff_hunk=HUNK)
+    assert score_comment(comment) == score_comment(comment)
