@@ -373,7 +373,8 @@ def test_pre_commit_try_repo(files: list[str], code: int, status: str, tmp_path:
     env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")  # try-repo's own env is temporary
 
     run = subprocess.run(
-        [_pre_commit(), "try-repo", str(ROOT), "review-lint", "--files", *files],
+        # --verbose: pre-commit shows a passing hook's output too
+        [_pre_commit(), "try-repo", str(ROOT), "review-lint", "--verbose", "--files", *files],
         cwd=repo,
         env=env,
         capture_output=True,
