@@ -229,28 +229,80 @@ def without_torch(tmp_path):
     return str(tmp_path)
 
 
-def run_python(code: str, pythonpath: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": pythonpath or ""}
+def run(args: list[str], pythonpath: str = "") -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": pythonpath, "HOME": "/nonexistent"}
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, *args], capture_output=True, text=True, env=env, timeout=300
     )
+
+
+def score_cli(*flags: str, pythonpath: str = "") -> subprocess.CompletedProcess[str]:
+    return run(["-m", "bot", "score", *flags], pythonpath)
+
+
+def test_cli_prints_the_fallback_score_object_for_a_garbage_answer(tiny_model_dir, adapter_dir):
+    body = "Rename `tmp` to `words`: the loop below reads it as the word list."
+    result = score_cli(
+        body,
+        "--scorer",
+        "model",
+        "--base-model",
+        str(tiny_model_dir),
+        "--adapter",
+        str(adapter_dir),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    score = json.loads(result.stdout)
+    assert score["scorer"] == "rubric"
+    assert score["model_revision"] == adapter_revision(adapter_dir)
+    assert score["fallback_reason"].startswith("the model's answer did not parse")
+    assert score["score"] == score_comment(Comment(body)).score
+
+
+def test_cli_prints_what_the_taught_model_wrote(taught_dir):
+    body, taught = TAUGHT[1]
+    result = score_cli(body, "--scorer", "model", "--base-model", str(taught_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    assert Score.from_dict(json.loads(result.stdout)) == taught.with_source("model", "base", None)
+
+
+@pytest.mark.parametrize(("case", "words"), [("missing", "not found"), ("other shapes", "fit")])
+def test_cli_exits_2_with_one_line_for_an_unusable_adapter(
+    case, words, bad_adapters, tiny_model_dir
+):
+    folder = bad_adapters[case][0]
+    result = score_cli(
+        "Fix it.",
+        "--scorer",
+        "model",
+        "--base-model",
+        str(tiny_model_dir),
+        "--adapter",
+        str(folder),
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("review-forge: error: adapter ")
+    assert words in result.stderr and result.stderr.count("\n") == 1
 
 
 def test_without_the_extras_model_says_what_to_install_and_auto_uses_the_rubric(
     without_torch, adapter_dir
 ):
-    code = (
-        "from bot.config import load_config; from bot.scoring import make_scorer\n"
-        f"auto = make_scorer(load_config({{'adapter': {str(adapter_dir)!r}}}, env={{}}))\n"
-        "print(type(auto).__name__)\n"
-        "make_scorer(load_config({'scorer': 'model'}, env={}))\n"
+    result = score_cli("Fix it.", "--scorer", "model", pythonpath=without_torch)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "review-forge: error: the model scorer needs torch, transformers and peft: "
+        "pip install 'review-forge[model]'\n"
     )
-    result = run_python(code, without_torch)
-    assert result.stdout.strip() == "RubricScorer"
-    assert "ModelUnavailable" in result.stderr
-    assert "pip install 'review-forge[model]'" in result.stderr
+    auto = score_cli("Fix it.", "--adapter", str(adapter_dir), "--json", pythonpath=without_torch)
+    assert auto.returncode == 0, auto.stderr
+    assert json.loads(auto.stdout)["scorer"] == "rubric"
+    assert json.loads(auto.stdout)["fallback_reason"] is None
 
 
 def test_importing_the_model_module_does_not_import_torch():
-    result = run_python("import sys, bot.model, bot.adapter; print('torch' in sys.modules)")
+    code = "import sys, bot.model, bot.adapter, bot.prompt_fit; print('torch' in sys.modules)"
+    result = run(["-c", code])
     assert result.stdout.strip() == "False", result.stderr
