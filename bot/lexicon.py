@@ -143,7 +143,9 @@ HOSTILE_MILD = Terms(
     monstrosity, atrocious, embarrassing, shame, shameful, hate, hated, hates, hating,
     seriously, clearly you, facepalm, yikes, darn*, heck, hell, evil, devil, cursed, nasty,
     obnoxious*, dislike, worst, foolish, brain fart, brain-fart, goofy, wacky, whacky, clumsy,
-    puke*, groan*, butt, sexy, sexier
+    puke*, groan*, butt, sexy, sexier, unacceptable, waste of time, wasting my time,
+    is this a joke, what a joke, this is a joke, rtfm, duh, thanks for nothing, do your homework,
+    google it, give me a break, you people, no offense, shame on you, get lost
     """
 )
 # Blunt technical phrases and self-deprecation: they contain a listed word but insult nobody.

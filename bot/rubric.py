@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 
 from bot import lexicon as lx
-from bot.score import Score
+from bot.score import DIMENSIONS, Score
 from bot.scoring import Comment
 
 # Regex features read at most this much text: more says nothing new about a comment (GitHub
@@ -44,6 +44,8 @@ _CODE_TOKEN = re.compile(
     r"(?<!\S)(?=\S*?(?:\w_\w|[a-z][A-Z]|\w\(|\w\.\w|\w/\w|::|->)|L\d+\b|#\d+\b)\S+"
 )
 _ACK_START = {(word,) for word in lx.ACK_OPENERS}
+# Shouting, exasperation or a smirk: "!!", "?!", "??", ";)" and ":P".
+_SHOUT = re.compile(r"[!?]{2}|;-?\)|:-?[pP]\b")
 _SUBSTITUTION = re.compile(r"(?<![\w/])s/[^/\s]+/[^/\n]*/")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}+")
 _CODE_LIKE = re.compile(r"_|[a-z][A-Z]|\d")
@@ -146,7 +148,7 @@ def features(comment: Comment) -> Features:
         severe=severe,
         mild=mild,
         blame=lx.BLAME.any(prose),
-        shouting="!!" in raw or _shouts(prose_raw),
+        shouting=_SHOUT.search(raw) is not None or _shouts(prose_raw),
     )
 
 
@@ -296,18 +298,17 @@ def _recommendations(f: Features, dims: dict[str, int]) -> list[str]:
     return recs or ["Nothing essential is missing: it is specific, reasoned and actionable."]
 
 
-def _back_reference() -> Score:
-    """A "ditto" is as good as the comment it repeats, which the rubric cannot see: middling."""
+# Calibrated on labelled reviews (README, "How good is the score?"): clarity and completeness
+# carry how specific and substantive a comment is, which people's judgements follow most.
+_WEIGHTS = {"clarity": 0.35, "completeness": 0.35, "actionability": 0.15, "constructiveness": 0.15}
+
+
+def _fixed(score: int, dims: tuple[int, ...], notes: tuple[str, ...], advice: str) -> Score:
     return Score(
-        score=54,
-        dimensions={"clarity": 45, "completeness": 45, "actionability": 65, "constructiveness": 65},
-        notes={
-            "clarity": "points back at an earlier comment",
-            "completeness": "relies on the earlier comment for the reason",
-            "actionability": "repeats an earlier request",
-            "constructiveness": "neutral",
-        },
-        recommendations=["Say in a few words what applies here too, so it reads on its own."],
+        score=score,
+        dimensions=dict(zip(DIMENSIONS, dims, strict=True)),
+        notes=dict(zip(DIMENSIONS, notes, strict=True)),
+        recommendations=[advice],
         scorer="rubric",
         model_revision="rubric",
     )
@@ -316,17 +317,20 @@ def _back_reference() -> Score:
 def score_comment(comment: Comment) -> Score:
     """Score one comment on the four dimensions, with notes and recommendations."""
     if not comment.body.strip():
-        return Score(
-            score=0,
-            dimensions=dict.fromkeys(
-                ("clarity", "completeness", "actionability", "constructiveness"), 0
-            ),
-            notes={"clarity": "empty comment"},
-            recommendations=["Write the comment: what is wrong, why, and what to change."],
-        )
+        return _fixed(0, (0, 0, 0, 0), ("empty",) * 4, "Write what is wrong, why, and the fix.")
     f = features(comment)
-    if f.back_reference:
-        return _back_reference()
+    if f.back_reference:  # "ditto": as good as the comment it repeats, unseen here: middling
+        return _fixed(
+            54,
+            (45, 45, 65, 65),
+            (
+                "points back at an earlier comment",
+                "relies on the earlier comment",
+                "repeats an earlier request",
+                "neutral",
+            ),
+            "Say in a few words what applies here too, so it reads on its own.",
+        )
     parts = {
         "clarity": _clarity(f),
         "completeness": _completeness(f),
@@ -334,12 +338,7 @@ def score_comment(comment: Comment) -> Score:
         "constructiveness": _constructiveness(f),
     }
     dims = {name: value for name, (value, _) in parts.items()}
-    overall = (
-        0.35 * dims["clarity"]
-        + 0.35 * dims["completeness"]
-        + 0.15 * dims["actionability"]
-        + 0.15 * dims["constructiveness"]
-    )
+    overall = sum(weight * dims[name] for name, weight in _WEIGHTS.items())
     # A comment is only as good as what the author can do with it, and hostility spoils it.
     overall = min(overall, dims["actionability"] + 35)
     if dims["constructiveness"] < 40:
