@@ -81,6 +81,9 @@ def act(
     new_scorer: Callable[[], tuple[Scorer, str | None]],
     sleep: Sleep = time.sleep,
 ) -> int:
+    """Carry out the plan for one event; the exit code (1 when min_score is missed).
+
+    Raises GitHubError, after writing the summary, when GitHub kept refusing or failing."""
     fetch = activities.needs(event_name, payload, config)
     if isinstance(fetch, Skip):
         print(f"review-forge: nothing to do: {fetch.reason}")
@@ -108,8 +111,10 @@ def act(
     scores = scorer.score_many(comments)
     if fallback:
         scores = [s.with_source(s.scorer, s.model_revision, fallback) for s in scores]
-    results, failure = _reply_all(config, pull, {c.id: c for c in listed}, replies, scores, sleep)
-    if any(r.status.startswith("not posted: the token cannot write") for r in results):
+    results, read_only, failure = _reply_all(
+        config, pull, {c.id: c for c in listed}, replies, scores, sleep
+    )
+    if read_only:
         notes.append(
             "Replies were not posted: the token is read-only here (a fork's pull request)."
         )
@@ -135,10 +140,13 @@ def _reply_all(
     replies: Sequence[Reply],
     scores: Sequence[Score],
     sleep: Sleep,
-) -> tuple[list[Result], str | None]:
-    """Post or update each reply, up to max_replies; after a refusal, post nothing more."""
+) -> tuple[list[Result], bool, str | None]:
+    """Post or update each reply, up to max_replies; after a refusal, post nothing more.
+
+    Returns the results, whether the token turned out read-only, and why posting failed."""
     results: list[Result] = []
     stop: str | None = None
+    read_only = False
     failure: str | None = None
     written = 0
     for reply, score in zip(replies, scores, strict=True):
@@ -156,11 +164,13 @@ def _reply_all(
                 sleep=sleep,
             )
         except GithubException as exc:
-            if exc.status == 403 and READ_ONLY in str(exc.data):
+            read_only = exc.status == 403 and READ_ONLY in _message(exc)
+            if read_only:
                 stop = "the token cannot write here"
             else:
                 stop = failure = (
-                    f"GitHub refused the reply to comment {reply.target.id} ({exc.status})"
+                    f"GitHub refused the reply to comment {reply.target.id}: "
+                    f"{exc.status} {_message(exc)}"
                 )
             results.append(Result(reply, score, f"not posted: {stop}"))
             continue
@@ -172,7 +182,7 @@ def _reply_all(
         status = "updated" if reply.update is not None else "posted"
         print(f"review-forge: comment {reply.target.id} scored {score.score}/100, reply {status}")
         results.append(Result(reply, score, status, url))
-    return results, failure
+    return results, read_only, failure
 
 
 def _message(exc: GithubException) -> str:

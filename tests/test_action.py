@@ -280,6 +280,21 @@ def test_rate_limits_and_server_errors_are_waited_out(gh, action, inject):
         assert time.monotonic() - started >= 1.0  # Retry-After: 1 was honoured
 
 
+def test_a_refusal_that_is_not_a_fork_fails_the_step_after_the_summary(gh, action):
+    cid, event = seed(gh)
+    gh.fail("POST", REPLIES, status=422, body={"message": "Validation Failed"})
+
+    run = action(RC, event)
+
+    assert run.code == 1
+    assert run.stderr == (
+        f"review-forge: error: GitHub refused the reply to comment {cid}: 422 Validation Failed; "
+        "what was done is in the job summary\n"
+    )
+    assert f"Stopped posting: GitHub refused the reply to comment {cid}" in text(run.summary)
+    assert run.outputs["scored"] == "1" and run.outputs["replies"] == "0"
+
+
 def test_giving_up_reports_what_was_done_and_fails(gh, tmp_path):
     """After retries GitHub still fails: the summary says so, the run fails with one line."""
     from bot.action import act
