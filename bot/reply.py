@@ -126,7 +126,7 @@ def render_summary(rows: Sequence[Row], notes: Sequence[str], server_url: str) -
     Stays under GitHub's 1 MiB per step by cutting rows, saying how many were cut.
     """
     head = ["## review-forge", ""]
-    head += [f"- {note}" for note in notes]
+    head += [f"- {inline(note, 500)}" for note in notes]
     if notes:
         head.append("")
     if not rows:

@@ -165,7 +165,7 @@ def test_summary_escapes_input_links_to_github_only_and_stays_under_one_mib():
     assert "@everyone" not in first and "<b>" not in first and "a\\|b" in first
     hrefs = {t.attrs["href"] for t in _tokens(summary) if t.type == "link_open"}
     assert hrefs == {"https://github.com/o/r/pull/1#discussion_r1"}
-    assert "- Skipped comment 9: comment by a bot." in summary
+    assert "- Skipped comment 9\\: comment by a bot\\." in summary
 
 
 def test_summary_without_rows_says_so():
