@@ -17,7 +17,7 @@ from bot import __version__
 from bot.errors import ReviewForgeError
 
 COMMANDS: dict[str, str] = {
-    "score": "score review comments (text, file, stdin or JSONL batch) with the rubric or the model",
+    "score": "score review comments (text, file, stdin or JSONL) with the rubric or the model",
     "action": "run as the GitHub Action: score the event's review comments and reply in thread",
     "collect": "gather 👍/👎 reactions on the bot's replies into the data branch",
     "learn": "record feedback on a score by hand, to the data branch or a local JSONL",

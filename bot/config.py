@@ -147,10 +147,14 @@ def _typed(values: dict[str, Any]) -> Config:
             else:
                 out[name] = str(value)
         except ValueError:
-            raise ConfigError(f"setting {name} must be {kind.split(' ')[0]}, got {value!r}") from None
+            raise ConfigError(
+                f"setting {name} must be {kind.split(' ')[0]}, got {value!r}"
+            ) from None
     config = Config(**out)
     if config.scorer not in SCORER_CHOICES:
-        raise ConfigError(f"scorer must be one of {', '.join(SCORER_CHOICES)}, got {config.scorer!r}")
+        raise ConfigError(
+            f"scorer must be one of {', '.join(SCORER_CHOICES)}, got {config.scorer!r}"
+        )
     if config.min_score is not None and not 0 <= config.min_score <= 100:
         raise ConfigError(f"min_score must be between 0 and 100, got {config.min_score}")
     if min(config.github_request_interval, config.github_write_interval) < 0:
