@@ -133,12 +133,12 @@ def train(
 
 
 def _load_recipe(recipe: Path, overrides: Sequence[str]) -> Any:
+    if not recipe.is_file():
+        raise ConfigError(f"recipe {recipe} not found; see training/configs/")
     import oumi.builders  # noqa: F401 - before oumi.core.*, or a circular import fails
     from oumi.core.configs import TrainingConfig
     from oumi.exceptions import OumiConfigError
 
-    if not recipe.is_file():
-        raise ConfigError(f"recipe {recipe} not found; see training/configs/")
     try:
         return TrainingConfig.from_yaml_and_arg_list(str(recipe), list(overrides))
     except (OumiConfigError, ValueError, OSError) as exc:
@@ -201,8 +201,10 @@ def _point_at_data(config: Any, data_paths: Sequence[str | Path]) -> None:
 
 
 def _run_oumi(config: Any) -> None:
-    from oumi import train as oumi_train
+    # Not `from oumi import train`: that function runs `import oumi.train`, which rebinds the
+    # package attribute to the module, so a second training in one process would get a module.
     from oumi.exceptions import OumiConfigError
+    from oumi.train import train as oumi_train
 
     import training.oumi_registry  # noqa: F401 - datasets and rewards, before Oumi looks them up
 
