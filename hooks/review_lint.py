@@ -24,6 +24,7 @@ import dataclasses
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,7 @@ def format_comment(
         _paint("ok", "32", color) if passed else _paint(f"FAIL (min {min_score})", "31", color)
     )
     about = f" on {section.target}" if section.target else ""
+    about += " (rubric fallback)" if score.fallback_reason else ""  # the reason is in the summary
     lines = [f"{name}:{section.line}: {score.score}/100 {verdict}{about}"]
     for dim in weakest(score, min_score):
         note = _printable(score.notes.get(dim, ""))
@@ -140,7 +142,7 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
 
 
-def hook_config(scorer: str | None, min_score: int | None, config_path: str | None) -> Config:
+def hook_config(overrides: Mapping[str, str | int | None], config_path: str | None) -> Config:
     """The configuration, read from `.review-forge.yml` where the hook runs (the repo root).
 
     The hook's default scorer is the rubric: "auto" with the Action's adapter setting (often
@@ -148,7 +150,7 @@ def hook_config(scorer: str | None, min_score: int | None, config_path: str | No
     """
     if config_path is None and Path(CONFIG_FILE).is_file():
         config_path = CONFIG_FILE
-    config = load_config({"scorer": scorer, "min_score": min_score}, config_path=config_path)
+    config = load_config(overrides, config_path=config_path)
     if config.scorer == "auto":
         config = dataclasses.replace(config, scorer="rubric")
     return config
@@ -170,8 +172,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scorer",
         choices=("rubric", "model"),
-        help="rubric (default) or model (needs the model extra and an adapter in the config)",
+        help=f"rubric (default) or model (needs the model extra; base_model and adapter from "
+        f"{CONFIG_FILE} or the flags below)",
     )
+    parser.add_argument("--base-model", help="for --scorer model: a local folder or hub id")
+    parser.add_argument("--adapter", help="for --scorer model: the LoRA adapter folder")
     parser.add_argument("--config", help=f"settings file (default: ./{CONFIG_FILE} if present)")
     return parser
 
@@ -186,7 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             drafts.append((name, str(exc)))
     sections = [s for _, d in drafts if isinstance(d, list) for s in d if s.body]
     try:
-        config = hook_config(args.scorer, args.min_score, args.config)
+        settings = ("scorer", "min_score", "base_model", "adapter")
+        config = hook_config({k: getattr(args, k) for k in settings}, args.config)
         scores = _score(config, sections)
     except ReviewForgeError as exc:
         print(f"review-lint: error: {exc}", file=sys.stderr)
@@ -211,6 +217,7 @@ def _report(
     """
     color = use_color(sys.stdout, os.environ)
     scored = below = empty = skipped = 0
+    fallbacks: Counter[str] = Counter()
     for path, draft in drafts:
         name = _printable(path)
         if isinstance(draft, str):
@@ -226,7 +233,10 @@ def _report(
             score = next(scores)
             scored += 1
             below += score.score < min_score
+            fallbacks.update([score.fallback_reason] if score.fallback_reason else [])
             print("\n".join(format_comment(name, section, score, min_score, color)))
+    for reason, count in fallbacks.items():  # asked for the model, got the rubric: say why
+        print(f"review-lint: the rubric scored {count} comment(s): {_printable(reason)}")
     if drafts:
         print(
             f"review-lint: {scored} comment(s) scored, {below} below {min_score}, "

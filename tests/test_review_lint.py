@@ -195,6 +195,48 @@ def test_bad_setting_is_one_line_exit_2(
     assert err.startswith(message) and err.count("\n") == 1
 
 
+@pytest.fixture(scope="module")
+def tiny_adapter(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from training.tiny_model import build_tiny_adapter
+
+    return build_tiny_adapter(tiny_model_dir, tmp_path_factory.mktemp("adapter") / "adapter")
+
+
+FELL_BACK = "review-lint: the rubric scored 1 comment(s): the model's answer did not parse"
+
+
+@pytest.mark.parametrize(
+    ("in_file", "flags", "code", "message"),
+    [
+        # the stand-in model writes noise: each answer falls back to the rubric, and says so
+        ("adapter: {adapter}\n", ["--scorer", "model"], 0, FELL_BACK),
+        ("scorer: model\n", ["--adapter", "{adapter}"], 0, FELL_BACK),
+        ("adapter: nowhere\n", ["--scorer", "model"], 2, "adapter folder nowhere not found"),
+    ],
+)
+def test_scorer_model_takes_base_and_adapter_from_the_config(
+    in_file: str,
+    flags: list[str],
+    code: int,
+    message: str,
+    tiny_model_dir: Path,
+    tiny_adapter: Path,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = f"base_model: {tiny_model_dir}\n" + in_file.format(adapter=tiny_adapter)
+    (workdir / ".review-forge.yml").write_text(config)
+    (workdir / "d.review.md").write_text(GOOD)
+    argv = [f.format(adapter=tiny_adapter) for f in flags]
+
+    assert main([*argv, "--min-score", "0", "d.review.md"]) == code
+
+    captured = capsys.readouterr()
+    if code == 0:
+        assert re.search(r"^d\.review\.md:1: \d+/100 ok \(rubric fallback\)$", captured.out, re.M)
+    assert message in (captured.out if code == 0 else captured.err)
+
+
 def _score(dims: list[int], recommendations: list[str]) -> Score:
     names = ["clarity", "completeness", "actionability", "constructiveness"]
     return Score(
