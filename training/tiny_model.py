@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import chain
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -79,8 +80,13 @@ def _corpus() -> list[str]:
     return [SYSTEM_PROMPT, example, numbers, labels, *_REVIEW_TEXT.splitlines()]
 
 
-def build_tokenizer(vocab_size: int = 1024) -> PreTrainedTokenizerFast:
-    """A byte-level BPE tokenizer trained on the built-in corpus (deterministic: no randomness)."""
+def build_tokenizer(
+    vocab_size: int = 1024, extra_corpus: Iterable[str] = ()
+) -> PreTrainedTokenizerFast:
+    """A byte-level BPE tokenizer trained on the built-in corpus and `extra_corpus`.
+
+    Deterministic: BPE training breaks ties by the pair itself, never at random.
+    """
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -90,7 +96,7 @@ def build_tokenizer(vocab_size: int = 1024) -> PreTrainedTokenizerFast:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(_corpus(), trainer=trainer)
+    tok.train_from_iterator(chain(_corpus(), extra_corpus), trainer=trainer)
     bos = tok.token_to_id("<s>")
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", bos)]
