@@ -48,6 +48,7 @@ _ACK_START = {(word,) for word in lx.ACK_OPENERS}
 _SHOUT = re.compile(r"[!?]{2}|;-?\)|:-?[pP]\b")
 _SUBSTITUTION = re.compile(r"(?<![\w/])s/[^/\s]+/[^/\n]*/")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}+")
+_FILENAME = re.compile(r"[\w.-]+")
 _CODE_LIKE = re.compile(r"_|[a-z][A-Z]|\d")
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n")
 
@@ -104,7 +105,7 @@ def features(comment: Comment) -> Features:
     hunk_idents = _hunk_identifiers(comment.diff_hunk)
     named = tuple(sorted(hunk_idents.intersection(_IDENT.findall(raw))))
     filename = (comment.path or "").rsplit("/", 1)[-1]
-    if filename and filename in raw:
+    if _FILENAME.fullmatch(filename) and filename in raw:  # notes quote it: plain names only
         named += (filename,)
     sentences = [lx.tokens(s) for s in _SENTENCE.split(prose_raw)]
     suggestion = (
