@@ -64,7 +64,6 @@ DRAFTS = [
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run where no `.review-forge.yml` is (the hook reads the one in the current directory)."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("NO_COLOR", raising=False)
     return tmp_path
 
 
