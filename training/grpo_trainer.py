@@ -31,7 +31,6 @@ if not __package__:  # run as a file (the seed's interface): make bot, training 
 import argparse
 import json
 import logging
-import platform
 import re
 import shutil
 import tempfile
@@ -158,22 +157,14 @@ def _base_model(explicit: str | None, parent: Path | None, recipe_base: str) -> 
     return explicit or trained_on or recipe_base
 
 
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes in bfloat16 natively (else bf16 is emulated and slow)."""
-    if platform.system() == "Darwin":
-        return platform.machine() == "arm64"
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text(encoding="utf-8").split())
-    except OSError:
-        return False
-    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
-
-
 def _fit_to_cpu(config: Any) -> None:
+    """bfloat16 only where the CPU computes it natively (the model scorer's own test)."""
     import torch
 
+    from bot.model import pick_dtype
+
     bf16 = config.model.torch_dtype_str in ("bfloat16", "bf16")
-    if bf16 and not torch.cuda.is_available() and not cpu_has_bf16():
+    if bf16 and not torch.cuda.is_available() and pick_dtype() is not torch.bfloat16:
         print("review-forge: no native bfloat16 on this CPU; training in float32", file=sys.stderr)
         config.model.torch_dtype_str = "float32"
 
