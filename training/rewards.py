@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.errors import FormatError
+from bot.evaluate import AGREEMENT_MARGIN
 from bot.score import DIMENSIONS, Score, inspect, parse
 
 # Oumi reads these when it is imported (below); an explicit user choice wins.
@@ -169,7 +170,7 @@ class FeedbackReward:
     [0.832, 0.168, 0.018, -1.0, 0.0]
     """
 
-    def __init__(self, margin: float = 10.0, softness: float = 5.0) -> None:
+    def __init__(self, margin: float = AGREEMENT_MARGIN, softness: float = 5.0) -> None:
         if margin < 0 or softness <= 0:
             raise ValueError(f"need margin >= 0 and softness > 0, got {margin}, {softness}")
         self.margin = margin
