@@ -11,6 +11,7 @@ A judgement that cannot be read leaves the rubric's label in place and is counte
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -63,6 +64,7 @@ def _load_judge(config_path: str | Path) -> Any:
         raise ConfigError(
             f"--judge-config needs Oumi ({exc.name} is missing): pip install 'review-forge[train]'"
         ) from None
+    logging.getLogger("oumi").setLevel(logging.WARNING)  # its INFO lines would fill stdout
     try:
         return SimpleJudge(JudgeConfig.from_yaml(str(path)))
     except Exception as exc:  # Oumi raises many kinds for a bad config or an unloadable model
