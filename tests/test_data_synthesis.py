@@ -193,3 +193,48 @@ def test_a_judge_config_that_is_not_one_is_a_config_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"cannot build the judge from {config}" in err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_a_judge_answering_in_the_canonical_format_relabels_score_and_dimensions(
+    tiny_model_dir, tmp_path
+):
+    """A tiny model taught three answers, asked through Oumi's NATIVE engine with the scorer's
+    own prompt (`{comment}` under the system prompt) and `response_format: RAW`."""
+    import shutil
+
+    import torch
+    import yaml
+
+    from bot.prompt import SYSTEM_PROMPT
+    from bot.score import Score, render
+    from training.tiny_model import teach
+
+    rows = [{**r, "diff_hunk": None, "path": None} for r in synthesize(3, seed=2)]
+    answers = {
+        r["body"]: Score(s, {d: s + i for i, d in enumerate(DIMENSIONS)}, recommendations=["Why."])
+        for r, s in zip(rows, (11, 22, 33), strict=True)
+    }
+    model = shutil.copytree(tiny_model_dir, tmp_path / "judge-model")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a model this small trains fastest on one thread
+    try:
+        teach(model, [(body, render(score)) for body, score in answers.items()], steps=200)
+    finally:
+        torch.set_num_threads(threads)
+    config = {
+        "judge_params": {"system_instruction": SYSTEM_PROMPT, "prompt_template": "{comment}",
+                         "response_format": "RAW", "judgment_type": "TEXT"},
+        "inference_config": {"model": {"model_name": str(model), "torch_dtype_str": "float32"},
+                             "generation": {"max_new_tokens": 80, "temperature": 0.0},
+                             "engine": "NATIVE"},
+    }  # fmt: skip
+    path = tmp_path / "judge.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert relabel_with_judge(rows, path) == {"judged": 3, "relabelled": 3, "unparseable": 0}
+    for row in rows:
+        expected = answers[row["body"]]
+        assert (row["target_score"], row["target_dimensions"]) == (
+            expected.score, expected.dimensions,
+        )  # fmt: skip
+        assert parse(row["completion"]) == parse(render(expected))
+        assert row["label_source"] == "judge"
