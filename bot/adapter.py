@@ -57,6 +57,20 @@ def adapter_revision(folder: str | Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def file_digests(folder: str | Path) -> dict[str, dict[str, Any]]:
+    """{file name: {"sha256", "bytes"}} of the adapter's two files: what its manifest records,
+    and what a copy downloaded from the data branch is checked against."""
+    digests = {}
+    for name in (WEIGHTS_FILE, CONFIG_FILE):
+        digest, size = hashlib.sha256(), 0
+        with (Path(folder) / name).open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        digests[name] = {"sha256": digest.hexdigest(), "bytes": size}
+    return digests
+
+
 def read_adapter_config(folder: Path) -> dict[str, Any]:
     try:
         data = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))

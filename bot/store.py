@@ -108,9 +108,10 @@ class DataStore:
             raise GitHubError(f"data branch {self.branch} vanished right after it was created")
         return ref
 
-    def list_files(self, prefix: str = "") -> dict[str, str]:
-        """{path: blob sha} of every file under `prefix` (empty when the branch is missing)."""
-        tip = self.tip()
+    def list_files(self, prefix: str = "", at: str | None = None) -> dict[str, str]:
+        """{path: blob sha} of every file under `prefix` (empty when the branch is missing);
+        `at`: a commit sha to read instead of the tip (a pinned adapter)."""
+        tip = at or self.tip()
         return {} if tip is None else self._files_at(tip, prefix)
 
     def _files_at(self, tip: str, prefix: str = "") -> dict[str, str]:

@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bot.adapter import adapter_revision
+from bot.adapter import adapter_revision, file_digests
 from bot.errors import InputError, ReviewForgeError
 
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")  # nothing else is kept
@@ -115,10 +115,12 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 def write_manifest(folder: Path, **fields: Any) -> Path:
     """Write `manifest.json` beside the adapter, with its revision (the content hash the model
-    scorer reports as `model_revision`), the time and the package versions."""
+    scorer reports as `model_revision`), each file's sha256 (checked when the Action downloads
+    it), the time and the package versions."""
     manifest = {
         "schema": 1,
         "revision": adapter_revision(folder),
+        "files": file_digests(folder),
         **fields,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),

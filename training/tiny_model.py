@@ -35,6 +35,7 @@ from transformers.utils import logging as hf_logging
 
 from bot.prompt import SYSTEM_PROMPT, build_messages
 from bot.score import DIMENSIONS
+from bot.scoring import Comment
 
 SPECIAL_TOKENS = ("<unk>", "<s>", "</s>", "<pad>", "<|system|>", "<|user|>", "<|assistant|>")
 # TinyLlama-1.1B-Chat's template (Zephyr style): prompts have the same shape as with the real base.
@@ -163,8 +164,14 @@ def build_tiny_adapter(base_dir: str | Path, out_dir: str | Path, seed: int = 0)
     return Path(out_dir)
 
 
-def teach(model_dir: str | Path, examples: Sequence[tuple[str, str]], steps: int = 300) -> Path:
-    """Fine-tune the tiny model in place until it writes `completion` for each comment `body`.
+def teach(
+    model_dir: str | Path,
+    examples: Sequence[tuple[str | Comment, str]],
+    steps: int = 300,
+    lr: float = 3e-3,
+) -> Path:
+    """Fine-tune the tiny model in place until it writes `completion` for each comment (a body,
+    or a `Comment` with its diff hunk and path, prompted as the model scorer prompts it).
 
     Tests use this to get a model that really writes the canonical format, so the parsing path is
     exercised on generated text rather than on a string handed to the parser.
@@ -174,9 +181,9 @@ def teach(model_dir: str | Path, examples: Sequence[tuple[str, str]], steps: int
     torch.manual_seed(0)
     rows = []
     for body, completion in examples:
-        prompt = tokenizer.apply_chat_template(
-            build_messages(body), tokenize=False, add_generation_prompt=True
-        )
+        comment = body if isinstance(body, Comment) else Comment(body)
+        messages = build_messages(comment.body, comment.diff_hunk, comment.path)
+        prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         prompt_ids = tokenizer(prompt)["input_ids"]
         # As with TinyLlama's template, the newline after <|assistant|> is the model's to write.
         answer_ids = tokenizer("\n" + completion, add_special_tokens=False)["input_ids"]
@@ -187,7 +194,7 @@ def teach(model_dir: str | Path, examples: Sequence[tuple[str, str]], steps: int
     input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in rows])
     labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in rows])
     mask = (torch.arange(width)[None, :] < torch.tensor([len(i) for i, _ in rows])[:, None]).long()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     model.train()
     for _ in range(steps):
         loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
