@@ -20,15 +20,15 @@ from github.PullRequest import PullRequest
 
 from bot import activities, runner
 from bot.activities import REVIEW, Reply, Skip
+from bot.adapter_store import data_branch_scorer, is_data_branch
 from bot.config import Config
 from bot.errors import GitHubError, InputError
 from bot.github_api import call_with_retries, connect, paged
 from bot.reply import Row, render_reply, render_summary
 from bot.score import Score
-from bot.scoring import Comment, RubricScorer, Scorer, make_scorer
+from bot.scoring import Comment, Scorer, make_scorer
 
 LOW_SCORE = 50  # a comment below this (or below min_score, when set) gets a ::warning annotation
-DATA_BRANCH = "data-branch"
 READ_ONLY = "Resource not accessible by integration"  # GitHub's 403 for a fork's read-only token
 
 Sleep = Callable[[float], None]
@@ -47,7 +47,8 @@ class Result:
 def run(config: Config) -> int:
     """The Action's entry: real event, real GitHub client, real scorer."""
     event_name, payload = read_event(config)
-    return act(config, event_name, payload, connect(config), lambda: scorer_for(config))
+    gh = connect(config)
+    return act(config, event_name, payload, gh, lambda: scorer_for(config, gh))
 
 
 def read_event(config: Config) -> tuple[str | None, dict[str, Any]]:
@@ -65,11 +66,10 @@ def read_event(config: Config) -> tuple[str | None, dict[str, Any]]:
     return config.event_name, payload
 
 
-def scorer_for(config: Config) -> tuple[Scorer, str | None]:
+def scorer_for(config: Config, gh: Github) -> tuple[Scorer, str | None]:
     """The scorer the configuration asks for, and why the model is not used when it is not."""
-    if config.adapter == DATA_BRANCH:
-        # Loading the adapter from the data branch is issue 6; until then, say so in each reply.
-        return RubricScorer(), "adapter: data-branch is not supported yet, so the rubric scored it"
+    if is_data_branch(config.adapter):  # the adapter the retrain workflow promoted
+        return data_branch_scorer(config, gh)
     return make_scorer(config), None
 
 

@@ -476,14 +476,13 @@ def test_outputs_survive_values_that_contain_the_delimiter_syntax(tmp_path):
 def test_adapter_from_the_data_branch_falls_back_to_the_rubric_and_says_so(gh, action):
     _, event = seed(gh)
 
-    run = action(RC, event, adapter="data-branch")
+    run = action(RC, event, "--scorer", "auto", adapter="data-branch")  # nothing promoted yet
 
     assert run.code == 0, run.stderr
     (reply,) = bot_replies(gh).values()
-    assert find_score(reply["body"])["fallback_reason"].startswith("adapter: data-branch is not")
-    assert "The model was not used: adapter: data-branch is not supported yet" in text(
-        reply["body"]
-    )
+    reason = "no adapter on data branch review-forge-data yet"
+    assert find_score(reply["body"])["fallback_reason"].startswith(reason)
+    assert f"The model was not used: {reason}" in text(reply["body"])
 
 
 def test_bad_input_is_one_line_and_exit_2(gh, action, capsys, tmp_path):
