@@ -17,9 +17,8 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import ConfigError, GitHubError, InputError
+from bot.evaluate import AGREEMENT_MARGIN
 from bot.scoring import Comment, make_scorer
-
-AGREEMENT = 15  # a rating this close to the posted score counts as 👍, further away as 👎
 
 
 @dataclass(frozen=True)
@@ -36,13 +35,13 @@ class Verdict:
             raise InputError(f"a rating is 0 to 100, got {self.rating}")
 
     def agrees_with(self, posted_score: int) -> bool:
-        """A 👍, or a rating within AGREEMENT points of the posted score.
+        """A 👍, or a rating within the gate's AGREEMENT_MARGIN of the posted score.
 
         >>> Verdict(rating=80).agrees_with(70), Verdict(rating=20).agrees_with(70)
         (True, False)
         """
         if self.rating is not None:
-            return abs(self.rating - posted_score) <= AGREEMENT
+            return abs(self.rating - posted_score) <= AGREEMENT_MARGIN
         return bool(self.up)
 
 

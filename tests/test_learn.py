@@ -39,8 +39,8 @@ def _branch_records(server) -> list[dict]:
     [
         (Verdict(up=True), 10, True),
         (Verdict(up=False), 90, False),
-        (Verdict(rating=85), 70, True),  # 15 points apart: still fair
-        (Verdict(rating=86), 70, False),
+        (Verdict(rating=80), 70, True),  # 10 points apart: the gate's margin, still fair
+        (Verdict(rating=81), 70, False),
         (Verdict(rating=0), 100, False),
     ],
 )
