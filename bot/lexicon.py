@@ -224,6 +224,17 @@ REASON = Terms(
     if someone, when we, when you, when the, when this, when it
     """
 )
+# "so <subject> <verb>" is a consequence ("... so large inputs don't take quadratic time"): a
+# reason. The verb is recognised by these auxiliaries and common verbs of consequence; "so" before
+# one of the NOT_CONSEQUENCE words is an intensifier or a filler ("so far", "so many", "or so").
+CLAUSE_VERBS = _set(
+    """
+    is are was were be will would can could cannot can't couldn't won't wouldn't don't doesn't
+    didn't isn't aren't wasn't weren't should shouldn't must may might has have hasn't haven't
+    need needs get gets stay stays keep keeps end ends work works run runs break breaks fail fails
+    """
+)
+NOT_CONSEQUENCE = _set("far much many long often few little called forth on")
 EXPECTED = Terms(
     """
     should, shouldn't, must, mustn't, instead, expected, expect, prefer, preferred, preferably,
@@ -265,7 +276,8 @@ PROBLEM = Terms(
     redundant, unused, unnecessary, inconsistent, slow*, overflow*, underflow*, null, nil,
     undefined, vulnerab*, injection, insecure, regress*, mismatch*, invalid, outdated, stale,
     unsafe, deprecated, ambiguous, confusing, misleading, unclear, unreachable, blocking,
-    timeout*, hangs, not needed, doesn't work, won't work, does not work, no longer,
+    timeout*, hangs, quadratic, exponential, inefficient, expensive, costly, wasteful,
+    every iteration, each iteration, not needed, doesn't work, won't work, does not work, no longer,
     off-by-one, dead code, needless, not necessary, not used, never used, isn't used,
     not supported, not defined
     """

@@ -9,6 +9,9 @@ things from the text and, when given, from the diff hunk the comment is about:
 - Actionability: is there a change to make (a request, a suggestion, a code example)?
 - Constructiveness: does it help rather than judge (no insults, reasons, a civil tone)?
 
+`bot.rubric_features` reads those things from the text (word lists in `bot.lexicon`); this module
+combines them into the dimensions, their notes and the recommendations.
+
 >>> from bot.scoring import Comment
 >>> score_comment(Comment("LGTM")).score < 40
 True
@@ -23,174 +26,9 @@ True
 
 from __future__ import annotations
 
-import functools
-import math
-import re
-from dataclasses import dataclass
-
-from bot import lexicon as lx
+from bot.rubric_features import Features, features, saturate
 from bot.score import DIMENSIONS, Score
 from bot.scoring import Comment
-
-# Regex features read at most this much text: more says nothing new about a comment (GitHub
-# caps one at 65,536 characters) and keeps the time per comment bounded whatever the input.
-_READ_LIMIT = 10_000
-_FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
-_INLINE = re.compile(r"`[^`\n]++`")
-_URL = re.compile(r"https?://\S++")
-# A word that reads as code: snake_case, camelCase, call(), a.b, path/to, ns::name, L42. The
-# look-ahead scans each word once from its start, so the time stays linear in the text.
-_CODE_TOKEN = re.compile(
-    r"(?<!\S)(?=\S*?(?:\w_\w|[a-z][A-Z]|\w\(|\w\.\w|\w/\w|::|->)|L\d+\b|#\d+\b)\S+"
-)
-_ACK_START = {(word,) for word in lx.ACK_OPENERS}
-# Shouting, exasperation or a smirk: "!!", "?!", "??", ";)" and ":P".
-_SHOUT = re.compile(r"[!?]{2}|;-?\)|:-?[pP]\b")
-_SUBSTITUTION = re.compile(r"(?<![\w/])s/[^/\s]+/[^/\n]*/")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}+")
-_FILENAME = re.compile(r"[\w.-]+")
-_CODE_LIKE = re.compile(r"_|[a-z][A-Z]|\d")
-_SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n")
-
-
-@dataclass(frozen=True)
-class Features:
-    """What the rubric reads from a comment; every dimension is computed from these."""
-
-    words: int
-    trivial: bool
-    back_reference: bool
-    code_refs: int
-    hunk_refs: tuple[str, ...]
-    hunk_given: bool
-    hunk_hint: str | None
-    links: int
-    reason: bool
-    expected: bool
-    suggestion: bool
-    example: bool
-    problem: bool
-    behaviour: bool
-    cosmetic: bool
-    question: bool
-    waiver: bool
-    aside: bool
-    hedges: int
-    polite: bool
-    praise_only: bool
-    generic: int
-    vague: int
-    longest_sentence: int
-    severe: tuple[str, ...]
-    mild: tuple[str, ...]
-    blame: bool
-    shouting: bool
-
-    @property
-    def specificity(self) -> float:
-        """0-1: how precisely the comment points at code. With a diff only names from the
-        change count: other code-like words are about code elsewhere, or made up."""
-        if self.hunk_given:
-            return _saturate(len(self.hunk_refs), 1.5)
-        return _saturate(self.code_refs, 2)
-
-
-def features(comment: Comment) -> Features:
-    """Read the comment (and its diff hunk) once; the dimensions only combine these."""
-    words = len(comment.body.split())
-    raw = comment.body.strip()[:_READ_LIMIT]
-    outside_code = _INLINE.sub(" ", _FENCE.sub(" ", raw))
-    prose_raw = _URL.sub(" link ", outside_code)
-    prose = lx.Text(prose_raw)
-    hunk_idents = _hunk_identifiers(comment.diff_hunk)
-    named = tuple(sorted(hunk_idents.intersection(_IDENT.findall(raw))))
-    filename = (comment.path or "").rsplit("/", 1)[-1]
-    if _FILENAME.fullmatch(filename) and filename in raw:  # notes quote it: plain names only
-        named += (filename,)
-    sentences = [lx.tokens(s) for s in _SENTENCE.split(prose_raw)]
-    suggestion = (
-        lx.SUGGESTION.any(prose)
-        or any(_requests(tokens) for tokens in sentences)
-        or _SUBSTITUTION.search(raw) is not None
-    )
-    problem = lx.PROBLEM.any(prose)
-    behaviour = problem or lx.BEHAVIOUR.any(prose)
-    expected = lx.EXPECTED.any(prose)
-    question = "?" in prose_raw
-    has_code = "`" in raw
-    short = len(raw) <= 40  # whole-comment patterns only make sense for a few words
-    severe, mild = lx.hostile(prose_raw, prose)
-    code_refs = raw.count("`") // 2 + len(_CODE_TOKEN.findall(outside_code))
-    return Features(
-        words=words,
-        trivial=short and bool(lx.TRIVIAL.match(raw)),
-        back_reference=short and bool(lx.BACK_REFERENCE.match(raw)),
-        code_refs=code_refs,
-        hunk_refs=named,
-        hunk_given=bool(hunk_idents),
-        hunk_hint=_hunk_hint(comment.diff_hunk),
-        links=len(_URL.findall(raw)),
-        reason=lx.REASON.any(prose),
-        expected=expected,
-        suggestion=suggestion,
-        example=(suggestion or expected) and (has_code or code_refs > 0),
-        problem=problem,
-        behaviour=behaviour,
-        cosmetic=lx.COSMETIC.any(prose) and not behaviour,
-        question=question,
-        waiver=lx.WAIVER.any(prose),
-        aside=lx.ASIDE.any(prose) or prose.tokens[:1] in _ACK_START,
-        hedges=lx.HEDGE.count(prose),
-        polite=lx.POLITE.any(prose),
-        praise_only=lx.PRAISE.any(prose) and not (suggestion or problem or expected or question),
-        generic=lx.GENERIC.count(prose),
-        vague=lx.VAGUE.count(prose),
-        longest_sentence=max(map(len, sentences), default=0),
-        severe=severe,
-        mild=mild,
-        blame=lx.BLAME.any(prose),
-        shouting=_SHOUT.search(raw) is not None or _shouts(prose_raw),
-    )
-
-
-def _requests(tokens: tuple[str, ...]) -> bool:
-    """A sentence that starts (after "nit:", "please", ...) with a verb like "rename"."""
-    for token in tokens[:4]:
-        if token in lx.IMPERATIVE:
-            return True
-        if token not in lx.LEAD_IN:
-            return False
-    return False
-
-
-@functools.lru_cache(maxsize=64)  # a batch often scores several comments on one hunk
-def _hunk_identifiers(hunk: str | None) -> frozenset[str]:
-    """The names in the changed code that would show a comment is about this change."""
-    if not hunk:
-        return frozenset()
-    return frozenset(i for i in _IDENT.findall(hunk[:_READ_LIMIT]) if i.lower() not in lx.COMMON)
-
-
-@functools.lru_cache(maxsize=64)
-def _hunk_hint(hunk: str | None) -> str | None:
-    """The first code-like name on a changed line: what to suggest naming when none is named."""
-    changed = [line for line in (hunk or "")[:_READ_LIMIT].splitlines() if line[:1] in "+-"]
-    for line in changed + (hunk or "")[:_READ_LIMIT].splitlines():
-        for name in _IDENT.findall(line):
-            if _CODE_LIKE.search(name) and name.lower() not in lx.COMMON:
-                return name
-    return None
-
-
-def _shouts(prose: str) -> bool:
-    """Several all-capital words in a row of prose (not constants like MAX_SIZE or NULL)."""
-    caps = re.findall(r"\b[A-Z]{4,}\b", prose)
-    return len(caps) >= 3 and len(caps) * 4 > len(prose.split())
-
-
-def _saturate(value: float, scale: float) -> float:
-    """0 for nothing, approaching 1 with diminishing returns: the 40th word adds little."""
-    return 1.0 - math.exp(-value / scale)
 
 
 def _clamp(value: float) -> int:
@@ -198,7 +36,7 @@ def _clamp(value: float) -> int:
 
 
 def _clarity(f: Features) -> tuple[int, str]:
-    value = 20 + 30 * _saturate(f.words, 8) + 50 * f.specificity
+    value = 20 + 30 * saturate(f.words, 8) + 50 * f.specificity
     value -= 4 * f.vague + 3 * f.generic + 3 * max(0, f.hedges - 2)
     value -= min(30, max(0, f.words - 60) / 3) + min(15, max(0, f.longest_sentence - 40) / 2)
     if f.trivial:
@@ -219,7 +57,7 @@ def _clarity(f: Features) -> tuple[int, str]:
 def _completeness(f: Features) -> tuple[int, str]:
     # Where (the code), what (the problem), why (the reason), and what instead.
     value = 5 + 30 * f.specificity + 10 * f.problem + 5 * f.behaviour + 20 * f.reason
-    value += 10 * f.expected + 6 * min(1, f.links) + 25 * _saturate(f.words, 15) - 10 * f.cosmetic
+    value += 10 * f.expected + 6 * min(1, f.links) + 25 * saturate(f.words, 15) - 10 * f.cosmetic
     if f.trivial or f.praise_only:
         value = min(value, 25)
     instead = f.expected or f.suggestion
@@ -238,7 +76,7 @@ def _completeness(f: Features) -> tuple[int, str]:
 
 def _actionability(f: Features) -> tuple[int, str]:
     value = 10 + 20 * f.suggestion + 10 * f.expected + 10 * f.example + 10 * f.problem
-    value += 20 * f.specificity + 20 * _saturate(f.words, 12) - 50 * f.waiver - 40 * f.aside
+    value += 20 * f.specificity + 20 * saturate(f.words, 12) - 50 * f.waiver - 40 * f.aside
     if f.trivial or f.praise_only:
         return _clamp(min(value, 15)), "nothing to act on"
     if f.waiver:
@@ -258,7 +96,7 @@ def _actionability(f: Features) -> tuple[int, str]:
 
 def _constructiveness(f: Features) -> tuple[int, str]:
     value = 62 + 10 * f.reason + 6 * (f.suggestion or f.expected) + 8 * f.polite
-    value += 8 * min(2, f.hedges) + 6 * _saturate(f.words, 20) - 8 * f.blame - 10 * f.shouting
+    value += 8 * min(2, f.hedges) + 6 * saturate(f.words, 20) - 8 * f.blame - 10 * f.shouting
     if f.trivial:
         value = min(value, 55)
     if f.severe:

@@ -6,6 +6,7 @@ import pytest
 
 from bot.lexicon import hostile
 from bot.rubric import score_comment
+from bot.rubric_features import features
 from bot.score import DIMENSIONS
 from bot.scoring import Comment, RubricScorer
 
@@ -15,12 +16,33 @@ HUNK = """@@ -10,6 +10,9 @@ def fetch(url, retries):
 +        response = session.get(url, timeout=DEFAULT_TIMEOUT)
 """
 
-# (why, before, after, dimension, direction): `after` is `before` changed in one respect.
+# (why, before, after, dimension, direction): `after` is `before` changed in one respect (where
+# the length could carry the change, both have the same number of words).
 PAIRS = [
     (
         "a reason",
         Comment("Rename this variable to retry_count."),
         Comment("Rename this variable to retry_count, because the loop uses it as a counter."),
+        "completeness",
+        +1,
+    ),
+    (
+        "a consequence: so <subject> <verb>",
+        Comment(
+            "This loop re-reads the file on every iteration; move the open() above it, and large "
+            "inputs stay fast."
+        ),
+        Comment(
+            "This loop re-reads the file on every iteration; move the open() above it so large "
+            "inputs stay fast."
+        ),
+        "completeness",
+        +1,
+    ),
+    (
+        "a performance problem",
+        Comment("Building the set on each pass is odd; build it once, outside the loop."),
+        Comment("Building the set on each pass is quadratic; build it once, outside the loop."),
         "completeness",
         +1,
     ),
@@ -49,6 +71,13 @@ PAIRS = [
         "names from the changed code",
         Comment("This name is confusing, it does not say what it counts.", diff_hunk=HUNK),
         Comment("`attempt_count` is confusing, it does not say what it counts.", diff_hunk=HUNK),
+        "clarity",
+        +1,
+    ),
+    (
+        "words of the changed code's names",
+        Comment("The loop counter should start at one, not zero.", diff_hunk=HUNK),
+        Comment("The attempt counter should start at one, not zero.", diff_hunk=HUNK),
         "clarity",
         +1,
     ),
@@ -119,6 +148,22 @@ PAIRS = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("Move it up so large inputs don't take quadratic time.", True),
+        ("Use a named kwarg so people don't have to look it up.", True),
+        ("Rename it to `count`, so callers can tell what it holds.", True),
+        ("So is this still needed?", False),  # a question opened by "So": no clause
+        ("This module is so hard to work with.", False),  # an intensifier and an infinitive
+        ("It has been fine so far.", False),
+        ("There are so many branches here.", False),
+    ],
+)
+def test_a_so_clause_with_its_own_subject_and_verb_is_a_reason(body, reason):
+    assert features(Comment(body)).reason is reason
+
+
 def _value(comment: Comment, dimension: str) -> int:
     score = score_comment(comment)
     return score.score if dimension == "score" else score.dimensions[dimension]
@@ -148,6 +193,9 @@ def test_empty_approvals_score_low(body):
         "returning early: `if not items: return None`.",
         "Could you use `with open(path) as f:` here? Otherwise the handle leaks when `json.load` "
         "raises, so a bad file would exhaust descriptors in the long-running worker.",
+        # the README's quick-start example
+        "This loop re-reads the file on every iteration; move the open() above the loop so large "
+        "inputs don't take quadratic time.",
     ],
 )
 def test_specific_polite_reasoned_suggestions_score_high(body):
