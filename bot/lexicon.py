@@ -264,7 +264,8 @@ IMPERATIVE = _set(
     switch include exclude reuse mention mark log raise throw catch set unset initialize initialise
     declare define guard validate assert sort reorder align indent format squash rebase link
     reference explain clarify note cache store limit bump pin lower increase decrease prefer try
-    ensure verify refactor rewrite factor combine separate collapse expand specify
+    ensure verify refactor rewrite factor combine separate collapse expand specify omit skip leave
+    restore open close import export expose hide reword rephrase annotate
     """
 )
 # Words a request may start with before its verb ("nit: please just drop ...").
