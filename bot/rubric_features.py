@@ -44,6 +44,7 @@ _NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # snake_case and camel
 _CODE_LIKE = re.compile(r"_|[a-z][A-Z]|\d")
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n")
 _CLAUSES = re.compile(r"(?<=[.!?])\s+|\n")  # a ";" or ":" does not start a new sentence
+_QUOTED = re.compile(r'"[^"\n]*+"')  # proposed wording or a message, not the reviewer's own words
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def features(comment: Comment) -> Features:
     if _FILENAME.fullmatch(filename) and filename in raw:  # notes quote it: plain names only
         named += (filename,)
     named_lower = {name.lower() for name in named}
+    unquoted = _QUOTED.sub(" ", prose_raw)
     sentences = [lx.tokens(s) for s in _SENTENCE.split(prose_raw)]
     suggestion = (
         lx.SUGGESTION.any(prose)
@@ -130,7 +132,7 @@ def features(comment: Comment) -> Features:
         hunk_words=len(_hunk_words(comment.diff_hunk).intersection(prose.tokens) - named_lower),
         hunk_hint=_hunk_hint(comment.diff_hunk),
         links=len(_URL.findall(raw)),
-        reason=lx.REASON.any(prose) or any(map(_consequence, _CLAUSES.split(prose_raw))),
+        reason=lx.REASON.any(prose) or any(map(_consequence, _CLAUSES.split(unquoted))),
         expected=expected,
         suggestion=suggestion,
         example=(suggestion or expected) and (has_code or code_refs > 0),

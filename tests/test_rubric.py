@@ -158,6 +158,7 @@ PAIRS = [
         ("This module is so hard to work with.", False),  # an intensifier and an infinitive
         ("It has been fine so far.", False),
         ("There are so many branches here.", False),
+        ('Reword it as "the cache is cold, so lookups are slow".', False),  # proposed wording
     ],
 )
 def test_a_so_clause_with_its_own_subject_and_verb_is_a_reason(body, reason):
