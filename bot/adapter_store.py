@@ -95,14 +95,13 @@ def fetch_adapter(store: DataStore, cache: Path, commit: str | None = None) -> S
     """The data branch's adapter as a verified local folder, or None when there is none."""
     where = f"data branch {store.branch}" + (f" at {commit}" if commit else "")
     try:
-        listed = store.list_files(ADAPTER_DIR, at=commit)
+        blobs = listed_adapter(store, commit)
     except GithubException as exc:
         if commit and exc.status in (404, 422):
             raise ModelUnavailable(
                 f"commit {commit} is not on {store.branch}; pin a commit of the data branch"
             ) from None
         raise GitHubError(f"reading adapter/ on {where}: GitHub answered {exc.status}") from None
-    blobs = {path[len(ADAPTER_DIR) :]: sha for path, sha in listed.items()}
     if not blobs:
         return None
     missing = [name for name in FILES if name not in blobs]
@@ -116,6 +115,13 @@ def fetch_adapter(store: DataStore, cache: Path, commit: str | None = None) -> S
         _download(store, blobs, folder)
     manifest = verify(folder)
     return StoredAdapter(folder, str(manifest["revision"]), manifest, blobs)
+
+
+def listed_adapter(store: DataStore, commit: str | None = None) -> dict[str, str]:
+    """{file name: blob sha} of the adapter's files under `adapter/`; anything else there (a
+    README, a pickle) is never downloaded."""
+    listed = store.list_files(ADAPTER_DIR, at=commit)
+    return {name: listed[ADAPTER_DIR + name] for name in FILES if ADAPTER_DIR + name in listed}
 
 
 def _cached(folder: Path, blobs: dict[str, str]) -> bool:
