@@ -56,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReviewForgeError as exc:
         print(f"review-forge: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`review-forge score ... | head`): stop quietly, as `cat` does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("review-forge: interrupted", file=sys.stderr)
         return 130

@@ -244,3 +244,17 @@ def test_help_lists_the_batch_and_scorer_options(tmp_path):
     assert done.returncode == 0
     for option in ("--file", "--diff-hunk", "--json", "--input", "--output", "--scorer"):
         assert option in done.stdout
+
+
+def test_closed_output_pipe_is_quiet():
+    """`review-forge score ... | head -1`: the reader leaves early; no internal error is printed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "score", "LGTM", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader is gone before the first write
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "internal error" not in stderr
+    assert proc.returncode == 141
