@@ -62,7 +62,7 @@ def taught_base(tiny_model_dir, tmp_path_factory) -> Path:
     _, held = synthetic_rows(0, HELDOUT)
     comments = [Comment(body, HUNK, PATH) for body in COMMENTS]
     comments += [Comment(r["body"], r["diff_hunk"], r["path"]) for r in held]
-    return teach(out, [(c, ANSWER) for c in comments], steps=120, lr=1e-2)
+    return teach(out, [(c, ANSWER) for c in comments], steps=150, lr=1e-2)
 
 
 @pytest.fixture

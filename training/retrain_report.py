@@ -82,12 +82,12 @@ def verdict(report: Mapping[str, Any]) -> list[str]:
     if not gate["passed"]:
         lines = [f"**Not promoted.** {gate['rule']}; the candidate `{revision}` is worse:", ""]
         lines += [f"- {reason}" for reason in gate["reasons"]]
-        return [*lines, "", f"`adapter/` on `{branch}` is unchanged."]
+        return [*lines, "", f"`adapter/` on the data branch {branch} is unchanged."]
     where = (
         "Dry run: nothing was committed."
         if report["dry_run"]
-        else f"`adapter/` on `{branch}` now holds revision `{revision}`; the next Action run "
-        "with `adapter: data-branch` scores with it."
+        else f"`adapter/` on the data branch {branch} now holds revision `{revision}`; the next "
+        "Action run with `adapter: data-branch` scores with it."
     )
     return [f"**Promoted.** {gate['rule']}; the candidate `{revision}` is not worse. {where}"]
 
