@@ -3,8 +3,9 @@
 Fast by design, because the Action runs it on a 2-core runner:
 - the adapter is merged into the base weights once, so generation runs a plain model;
 - bf16 weights when the CPU has native bf16 arithmetic (checked, never assumed), else fp32;
-- all comments of a run are prompted together: sorted by length, left-padded, one `generate` per
-  batch, greedy, under `torch.inference_mode`, with torch using every core this process may use;
+- all comments of a run are scored together: sorted by prompt length into batches, each prompt
+  prefilled alone after a shared system-prompt cache, then one greedy `generate` per batch with
+  left padding (`bot.generation`), under `torch.inference_mode`, on every core it may use;
 - the answer budget is sized from the format itself (see `answer_budget`), and a row stops as soon
   as its recommendations end;
 - the model is loaded once per process (a cache keyed by base, adapter folder and its hash).
@@ -25,9 +26,11 @@ from typing import Any
 from bot.adapter import adapter_revision, check_fits
 from bot.config import Config
 from bot.errors import FormatError, ModelUnavailable
+from bot.generation import PrefixCache, common_prefix, generate_batch
+from bot.prompt import build_messages
 from bot.prompt_fit import fit_messages
 from bot.rubric import score_comment
-from bot.score import DIMENSIONS, Score, inspect, parse, render
+from bot.score import DIMENSIONS, Score, parse, render
 from bot.scoring import Comment, RubricScorer, Scorer
 
 log = logging.getLogger(__name__)
@@ -121,18 +124,6 @@ def pick_dtype() -> Any:
     return torch.bfloat16 if torch.allclose(approx, exact, rtol=0.05, atol=0.5) else torch.float32
 
 
-def answer_complete(text: str) -> bool:
-    """True once the recommendations are followed by a blank line: what comes after is chatter.
-
-    >>> answer_complete("Score: 5\\nRecommendations:\\n- Say why.\\n\\n")
-    True
-    >>> answer_complete("Score: 5\\n\\nClarity: 7")
-    False
-    """
-    head, blank, _ = text.rpartition("\n\n")
-    return bool(blank) and inspect(head).has_recommendations
-
-
 class ModelScorer:
     """Scores comments with a loaded model and tokenizer (see `load`)."""
 
@@ -152,6 +143,12 @@ class ModelScorer:
         limits = [model.config.max_position_embeddings, tokenizer.model_max_length]
         self.context = min(n for n in limits if isinstance(n, int) and n > 0)
         self.answer_tokens = answer_budget(tokenizer)
+        # Every prompt starts with the system turn: the prefix two different prompts share.
+        self.prefix = PrefixCache(
+            common_prefix(
+                self.encode(build_messages("a")), self.encode(build_messages("b", "c", "d"))
+            )
+        )
 
     def score_many(self, comments: Sequence[Comment]) -> list[Score]:
         raws = self.generate_raw(comments)
@@ -182,27 +179,18 @@ class ModelScorer:
 
     def _generate(self, prompts: list[list[int]]) -> list[list[int]]:
         import torch
-        from transformers import GenerationConfig, StoppingCriteriaList
+        from transformers import GenerationConfig
 
-        width = max(len(ids) for ids in prompts)
-        input_ids = torch.tensor([[self.pad_id] * (width - len(ids)) + ids for ids in prompts])
-        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in prompts])
-        eos = self.tokenizer.eos_token_id
         settings = GenerationConfig(
             max_new_tokens=self.answer_tokens,
             do_sample=False,
             pad_token_id=self.pad_id,
-            eos_token_id=eos,
+            eos_token_id=self.tokenizer.eos_token_id,
         )
-        stop = StoppingCriteriaList([_StopAfterAnswer(self.tokenizer, width)])
         with torch.inference_mode():
-            out = self.model.generate(
-                input_ids=input_ids,
-                attention_mask=mask,
-                generation_config=settings,
-                stopping_criteria=stop,
+            return generate_batch(
+                self.model, self.tokenizer, prompts, settings=settings, prefix=self.prefix
             )
-        return [_written(row, eos, self.pad_id) for row in out[:, width:].tolist()]
 
     def encode(self, messages: list[dict[str, str]]) -> list[int]:
         """The prompt's token ids, through the tokenizer's own chat template."""
@@ -240,28 +228,3 @@ def answer_budget(tokenizer: Any) -> int:
     """New tokens allowed per answer: the widest answer, the newline the chat template leaves to
     the model, and the end-of-sequence token."""
     return len(tokenizer(render(_WIDEST_ANSWER), add_special_tokens=False)["input_ids"]) + 2
-
-
-def _written(row: list[int], eos: int | None, pad: int) -> list[int]:
-    """A generated row without the padding `generate` adds after a row has finished."""
-    if eos is not None and eos in row:
-        return row[: row.index(eos) + 1]
-    while row and row[-1] == pad:
-        row = row[:-1]
-    return row
-
-
-class _StopAfterAnswer:
-    """Generation stopping criterion: per row, stop once `answer_complete` holds."""
-
-    def __init__(self, tokenizer: Any, prompt_width: int) -> None:
-        self.tokenizer = tokenizer
-        self.prompt_width = prompt_width
-
-    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        import torch
-
-        texts = self.tokenizer.batch_decode(
-            input_ids[:, self.prompt_width :], skip_special_tokens=True
-        )
-        return torch.tensor([answer_complete(text) for text in texts], dtype=torch.bool)
