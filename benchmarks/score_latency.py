@@ -75,8 +75,11 @@ def setup(folder: Path) -> None:
     """Write the bf16 TinyLlama-shaped model, its tokenizer and a LoRA adapter to `folder`."""
     from peft import LoraConfig, get_peft_model
     from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers.utils import logging as hf_logging
 
     from training.tiny_model import build_tokenizer
+
+    hf_logging.disable_progress_bar()
 
     tokenizer = build_tokenizer(vocab_size=32000, extra_corpus=stdlib_sources())
     tokenizer.model_max_length = TINYLLAMA_SHAPE["max_position_embeddings"]
@@ -130,7 +133,7 @@ def run_ours(base: Path, adapter: Path) -> dict[str, float | str]:
         "peak_rss_gb": peak_rss_gb(),
         "prompt_tokens": f"{min(prompt_tokens)}-{max(prompt_tokens)}",
         "note": f"{fallbacks}/{len(scores)} answers fell back (random weights write noise)",
-        "batch": scorer.batch_size,
+        "batch": min(scorer.batch_size, len(COMMENTS)),
     }
     del scorer, scores
     from bot import model as model_module
@@ -194,7 +197,7 @@ def main() -> int:
         f"review: {len(COMMENTS)} comments with diff hunks, prompt tokens {ours['prompt_tokens']}"
     )
     print(f"torch threads: {torch.get_num_threads()}, {ours['note']}")
-    header = f"{'path':<34}{'dtype':>9}{'batch':>6}{'new tok':>8}{'load s':>8}"
+    header = f"{'path':<34}{'dtype':>9}{'batch':>6}{'max new':>8}{'load s':>8}"
     print(header + f"{'ms/comment':>12}{'peak RSS GB':>13}")
     for name, row in (("naive baseline (1 at a time)", baseline), ("ours (bot.model)", ours)):
         print(
