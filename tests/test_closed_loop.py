@@ -4,7 +4,8 @@ The Action scores review comments and replies (no adapter yet: the rubric, sayin
 react on the fake; `review-forge collect` writes a snapshot; a changed reaction shows up in the
 next snapshot; `python -m training.retrain` trains a couple of steps, passes the gate and commits
 `adapter/` to the data branch; the next Action run replies with the new `model_revision`. A
-deliberately worse candidate is then refused, and its report says why.
+deliberately worse candidate is then refused, and its report says why; the retrain after that
+continues the promoted adapter.
 
 The base model: a random tiny Llama writes no score format at all, so no first adapter could pass
 an honest gate (at least 80% of answers must parse). `taught_base` teaches a copy of it one fixed
@@ -214,3 +215,12 @@ def test_reactions_become_an_adapter_that_the_next_run_scores_with(
     assert "::notice::review-forge: candidate" in out and "not promoted" in out
     text = summary.read_text(encoding="utf-8")
     assert "candidate not promoted" in text and "is unchanged" in text
+
+    # 7. The next retrain continues the promoted adapter (no warm-up) and replaces it.
+    github_env("203")
+    assert retrain(["--max-steps", "1", *QUICK[2:]]) == 0, capsys.readouterr().err
+    manifest = json.loads(fake.files("review-forge-data")["adapter/manifest.json"])
+    assert manifest["revision"] != revision
+    assert manifest["parent_revision"] == manifest["trained_from_revision"] == revision
+    assert manifest["base_model"] == str(taught_base)  # from the promoted adapter's manifest
+    assert manifest["metrics"]["gate"]["rule"].startswith("Compared with the promoted adapter")
