@@ -97,7 +97,9 @@ def test_ready_to_copy_workflow_is_least_privilege_and_guarded():
     assert "comment.id" in job["concurrency"]["group"]
     assert "sender.type != 'Bot'" in job["if"] and "'[bot]'" in job["if"]
     cache = next(s for s in job["steps"] if s["uses"].startswith("actions/cache@"))
-    assert cache["with"]["path"] == ".cache/huggingface"  # HF_HOME in the image, in the workspace
+    # HF_HOME in the image and the adapter cache, both in the workspace
+    assert cache["with"]["path"].split() == [".cache/huggingface", ".cache/review-forge"]
+    assert job["steps"][-1]["with"]["adapter"] == "data-branch"  # the loop is closed by default
     assert set(wf["on"]) == {"pull_request_review_comment", "workflow_dispatch"}
     assert "pr" in wf["on"]["workflow_dispatch"]["inputs"]
 
@@ -114,3 +116,10 @@ def test_every_action_is_pinned_by_sha_and_no_run_step_interpolates(path):
             assert "${{" not in step["run"], step["run"]
         if step.get("uses", "").startswith("actions/checkout@"):
             assert step["with"]["persist-credentials"] is False
+
+
+def test_readme_shows_the_workflow_as_it_is():
+    """The README's copy-paste block is the ready-to-copy workflow, not an older copy of it."""
+    workflow = (ROOT / ".github/workflows/review-forge.yml").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "```yaml\n" + workflow[workflow.index("name: review-forge") :] + "```" in readme
