@@ -115,7 +115,7 @@ def train(
         base_model=config.model.model_name,
         parent_revision=parent_revision,
         data={"sha256": data.digest(), "paths": [str(p) for p in data_paths], **data.counts()},
-        reward_curve=curve(history["log_history"], "loss" if sft_warmup else "reward"),
+        reward_curve=curve(history["log_history"], "loss" if kind == "TRL_SFT" else "reward"),
         training={
             "recipe": str(recipe),
             "steps": history.get("global_step"),
