@@ -11,6 +11,10 @@ and on the system prompt once per row. Here instead:
   from its last prompt token, greedy, under `torch.inference_mode`, with the stop criterion.
 
 Positions stay right: `generate` numbers tokens from the attention mask, which marks the padding.
+
+Attention is `grouped_attention`: each token's decode step reads the whole KV cache, and the
+stock kernels either copy it once per query head (eager: TinyLlama has 8 query heads per KV head)
+or run slowly with a padding mask on the CPU (SDPA: about twice eager's time per step, measured).
 Torch is imported inside functions: `bot.model` imports this module without it.
 """
 
@@ -20,6 +24,49 @@ import copy
 from typing import Any
 
 from bot.score import inspect
+
+ATTENTION = "review_forge_grouped"
+
+
+def use_grouped_attention(model: Any) -> None:
+    """Switch `model` to `grouped_attention`, with the eager path's additive padding mask."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, eager_mask
+
+    AttentionInterface.register(ATTENTION, grouped_attention)
+    AttentionMaskInterface.register(ATTENTION, eager_mask)
+    model.set_attn_implementation(ATTENTION)
+
+
+def grouped_attention(
+    module: Any,
+    query: Any,
+    key: Any,
+    value: Any,
+    attention_mask: Any,
+    scaling: float,
+    dropout: float = 0.0,
+    **kwargs: Any,
+) -> tuple[Any, None]:
+    """Eager attention for grouped-query models that never copies keys or values per head.
+
+    Query head h reads KV head h // groups (as in `repeat_kv`), so the query heads of one KV head
+    are stacked into one matrix and multiplied with that head's keys and values directly.
+    Same arithmetic as the eager path, without its per-step copy of the cache.
+    """
+    import torch
+
+    batch, heads, length, dim = query.shape
+    kv_heads = key.shape[1]
+    groups = heads // kv_heads
+    stacked = query.reshape(batch, kv_heads, groups * length, dim)
+    scores = torch.matmul(stacked, key.transpose(2, 3)).mul_(scaling)
+    scores = scores.view(batch, kv_heads, groups, length, -1)
+    if attention_mask is not None:  # additive: 0 where attended, the dtype's minimum elsewhere
+        scores = scores + attention_mask[:, :, None, :, : scores.shape[-1]]
+    weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+    out = torch.matmul(weights.view(batch, kv_heads, groups * length, -1), value)
+    return out.view(batch, heads, length, dim).transpose(1, 2).contiguous(), None
 
 
 class PrefixCache:

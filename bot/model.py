@@ -5,7 +5,8 @@ Fast by design, because the Action runs it on a 2-core runner:
 - bf16 weights when the CPU has native bf16 arithmetic (checked, never assumed), else fp32;
 - all comments of a run are scored together: sorted by prompt length into batches, each prompt
   prefilled alone after a shared system-prompt cache, then one greedy `generate` per batch with
-  left padding (`bot.generation`), under `torch.inference_mode`, on every core it may use;
+  left padding and an attention that never copies the KV cache (`bot.generation`), under
+  `torch.inference_mode`, on every core it may use;
 - the answer budget is sized from the format itself (see `answer_budget`), and a row stops as soon
   as its recommendations end;
 - the model is loaded once per process (a cache keyed by base, adapter folder and its hash).
@@ -26,7 +27,7 @@ from typing import Any
 from bot.adapter import adapter_revision, check_fits
 from bot.config import Config
 from bot.errors import FormatError, ModelUnavailable
-from bot.generation import PrefixCache, common_prefix, generate_batch
+from bot.generation import PrefixCache, common_prefix, generate_batch, use_grouped_attention
 from bot.prompt import build_messages
 from bot.prompt_fit import fit_messages
 from bot.rubric import score_comment
@@ -103,6 +104,7 @@ def _load(base: str, adapter: Path | None, revision: str) -> ModelScorer:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    use_grouped_attention(model)
     return ModelScorer(model.eval(), tokenizer, revision)
 
 
