@@ -192,6 +192,7 @@ def main() -> int:
             f"{time.perf_counter() - started:.0f} s, not measured"
         )
         ours = run_ours(folder / "base", folder / "adapter")
+        print(f"ours: {ours}", flush=True)  # the baseline takes much longer
         baseline = run_baseline(folder / "base")
     print(
         f"review: {len(COMMENTS)} comments with diff hunks, prompt tokens {ours['prompt_tokens']}"

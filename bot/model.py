@@ -89,7 +89,7 @@ def _load(base: str, adapter: Path | None, revision: str) -> ModelScorer:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    torch.set_num_threads(cpu_threads(torch.get_num_threads()))
     try:
         tokenizer = AutoTokenizer.from_pretrained(base)
         model = AutoModelForCausalLM.from_pretrained(base, dtype=pick_dtype(), use_safetensors=True)
@@ -106,6 +106,20 @@ def _load(base: str, adapter: Path | None, revision: str) -> ModelScorer:
         model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     use_grouped_attention(model)
     return ModelScorer(model.eval(), tokenizer, revision)
+
+
+def cpu_threads(default: int) -> int:
+    """Threads for torch: the CPUs this process may run on, capped by a container's CPU quota
+    (cgroup v2 `cpu.max`) and by torch's own default (the physical cores): more threads than
+    that only wait on each other."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="ascii").split()
+        if quota != "max":
+            count = min(count or 1, int(quota) // int(period))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota here
+    return max(1, min(count or 1, default))
 
 
 def pick_dtype() -> Any:
