@@ -222,7 +222,7 @@ def table(results: list[dict], load: float) -> str:
     lines.append(
         f"speed-up per prompt group: {speedup:.1f}x wall-clock, {cpu_speedup:.1f}x CPU time"
     )
-    lines.append(f"ours got {share:.0%} of {threads} cores' time (the rest went to other processes)")
+    lines.append(f"ours got {share:.0%} of {threads} cores' time (the rest: other processes)")
     checks = {
         "ours >= 3x faster per prompt group (wall-clock)": speedup >= 3,
         "our peak RSS < 12 GB": ours["peak_rss_gb"] < 12,
