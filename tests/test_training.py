@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from safetensors import safe_open
 
-from bot.adapter import adapter_revision
+from bot.adapter import adapter_revision, file_digests
 from bot.errors import InputError
 from bot.score import parse
 from bot.scoring import Comment, RubricScorer
@@ -71,6 +71,7 @@ def test_grpo_saves_only_a_trained_lora_adapter_and_its_manifest(trained, tiny_m
     assert manifest["kind"] == "TRL_GRPO"
     assert manifest["base_model"] == str(tiny_model_dir)
     assert manifest["revision"] == adapter_revision(out)
+    assert manifest["files"] == file_digests(out)
     assert manifest["parent_revision"] is None
     assert manifest["data"]["sha256"] == read_training_data([data]).digest()
     assert (manifest["data"]["rows"], manifest["data"]["synthetic"]) == (24, 24)
