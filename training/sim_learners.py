@@ -1,0 +1,100 @@
+"""What the loop experiment's retrain learns from the feedback on the data branch.
+
+Two ways to turn 👍/👎 into training, both continuing the promoted adapter and both trained only
+on the training side of the retrain's own split (`training.retrain_data.split_feedback`), so the
+gate's held-out replies are never trained on:
+
+- `train_approved`: the answers people approved (more 👍 than 👎) become SFT targets: the posted
+  score object, rendered in the canonical format. A 👎 says "not this score" without saying
+  which, so those answers are left out. A direction comes from the approved ones: among comments
+  alike in the words people care about, the ones whose score happened to land near the people's
+  judgement are the ones approved.
+- `train_grpo`: GRPO with the recipe's rewards (format, and the feedback reward: 👍 keeps the
+  posted score, 👎 moves away from it) on the same records the retrain entry point would use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.errors import InputError
+from bot.score import Score, render
+from training.data_synthesis import write_jsonl
+from training.sim_model import COMMON
+
+APPROVED = (
+    *COMMON,
+    "training.num_train_epochs=2",
+    "training.learning_rate=1e-3",
+    "training.per_device_train_batch_size=16",
+)
+GRPO = (
+    *COMMON,
+    "training.learning_rate=2e-4",
+    "training.grpo.num_generations=8",
+    "training.grpo.max_completion_length=64",
+    "training.grpo.temperature=0.8",
+    "training.per_device_train_batch_size=8",
+    "training.trainer_kwargs.generation_batch_size=8",
+)
+
+
+def approved_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """SFT rows from the training side's approved answers (newest snapshot per reply).
+
+    >>> from bot.score import DIMENSIONS
+    >>> posted = Score(70, dict.fromkeys(DIMENSIONS, 70)).to_dict()
+    >>> record = {"reply_comment_id": 3, "body": "Add a test.", "posted": posted, "up": 2,
+    ...           "down": 1, "collected_at": "2026-01-01T00:00:00Z"}
+    >>> [(r["target_score"], r["completion"].splitlines()[0]) for r in approved_rows([record])]
+    [(70, 'Score: 70')]
+    >>> approved_rows([dict(record, down=2)])
+    []
+    """
+    from training.retrain_data import split_feedback
+
+    train_side, _ = split_feedback(records)
+    return [
+        {
+            "id": f"approved-{r['reply_comment_id']}",
+            "body": r["body"],
+            "diff_hunk": r.get("diff_hunk"),
+            "path": r.get("path"),
+            "target_score": r["posted"]["score"],
+            "target_dimensions": r["posted"]["dimensions"],
+            "completion": render(Score.from_dict(r["posted"])),
+        }
+        for r in train_side
+        if int(r.get("up") or 0) > int(r.get("down") or 0)
+    ]
+
+
+def train_approved(
+    records: Sequence[dict[str, Any]], out: Path, base: Path, parent: Path | None
+) -> Path:
+    """SFT (the warm-up recipe) on the approved answers, continuing `parent`."""
+    from training.grpo_trainer import train
+
+    rows = approved_rows(records)
+    if not rows:
+        raise InputError("no approved answers on the training side yet")
+    data = write_jsonl(rows, out.parent / "approved.jsonl")
+    return train(
+        [data], out, base_model=str(base), parent=parent, sft_warmup=True, overrides=APPROVED
+    )
+
+
+def train_grpo(
+    records: Sequence[dict[str, Any]], out: Path, base: Path, parent: Path, steps: int
+) -> Path:
+    """GRPO on the training side of the feedback, continuing `parent`."""
+    from training.grpo_trainer import train
+    from training.retrain_data import prepare
+
+    data = prepare(records, out.parent / "grpo-data", 0, 0)
+    return train(
+        data.train_files, out, base_model=str(base), parent=parent, max_steps=steps,
+        overrides=GRPO,
+    )  # fmt: skip
