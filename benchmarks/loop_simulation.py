@@ -82,11 +82,10 @@ def worker(args: argparse.Namespace) -> None:
 
 def cold_start(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Base model, SFT warm-up, and the held-out comments (none seen in any training)."""
-    from training.data_synthesis import synthesize
-    from training.sim_model import build_base, warm_up
+    from training.sim_model import WARMUP, build_base, warm_up
 
     started = time.monotonic()
-    warm_rows = synthesize(args.warmup_rows, seed=WARMUP_SEED)
+    warm_rows = review_comments(args.warmup_rows, seed=WARMUP_SEED)
     seen = {(r["body"], r["diff_hunk"]) for r in warm_rows}
     for seed in range(args.seeds):
         for number in range(1, args.rounds + 1):
@@ -95,7 +94,8 @@ def cold_start(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     eval_rows = [r for r in pool if (r["body"], r["diff_hunk"]) not in seen][: args.eval]
     (work / "eval.json").write_text(json.dumps(eval_rows), encoding="utf-8")
     build_base(work / "base")
-    warm_up(work / "base", work / "cold-start", warm_rows, work)
+    epochs = f"training.num_train_epochs={args.warmup_epochs}"
+    warm_up(work / "base", work / "cold-start", warm_rows, work, (*WARMUP, epochs))
     return {
         "warmup_rows": len(warm_rows),
         "eval_comments": len(eval_rows),
@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--per-round", type=int, default=64, help="review comments per round")
     p.add_argument("--eval", type=int, default=96, help="held-out comments")
-    p.add_argument("--warmup-rows", type=int, default=2000, help="SFT cold-start rows")
+    p.add_argument("--warmup-rows", type=int, default=4000, help="SFT cold-start rows")
+    p.add_argument("--warmup-epochs", type=int, default=2, help="SFT cold-start epochs")
     p.add_argument("--learner", default="approved", choices=("approved", "grpo", "approved+grpo"))
     p.add_argument("--grpo-steps", type=int, default=32, help="GRPO steps per retrain")
     p.add_argument("--jobs", type=int, default=2, help="seeds run at once (one core each)")

@@ -22,8 +22,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
-from safetensors.torch import load_file, save_file
 
 from bot.cli import main as review_forge
 from bot.marker import find_marker, find_score
@@ -32,6 +30,7 @@ from bot.scoring import Comment
 from bot.store import DataStore, latest_per_reply
 from training.retrain import main as retrain
 from training.retrain_data import synthetic_rows
+from training.tiny_model import spoil_adapter
 
 BOT = "github-actions[bot]"
 PR = 2
@@ -193,14 +192,11 @@ def test_reactions_become_an_adapter_that_the_next_run_scores_with(
 
     # 6. A deliberately worse candidate (the promoted adapter, its LoRA B replaced by noise) is
     # refused: it no longer writes the format.
-    worse = tmp_path / "worse"
-    worse.mkdir()
+    promoted = tmp_path / "promoted"
+    promoted.mkdir()
     for name in ("adapter_model.safetensors", "adapter_config.json"):
-        (worse / name).write_bytes(files[f"adapter/{name}"])
-    tensors = load_file(worse / "adapter_model.safetensors")
-    noise = torch.Generator().manual_seed(0)
-    save_file({k: torch.randn(v.shape, generator=noise) if "lora_B" in k else v
-               for k, v in tensors.items()}, worse / "adapter_model.safetensors")  # fmt: skip
+        (promoted / name).write_bytes(files[f"adapter/{name}"])
+    worse = spoil_adapter(promoted, tmp_path / "worse")
     adapter_before = {p: b for p, b in files.items() if p.startswith("adapter/")}
     summary = github_env("202")
     assert retrain(["--candidate", str(worse), *QUICK]) == 0

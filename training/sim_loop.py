@@ -139,15 +139,19 @@ class Loop:
         lap("collect")
         report = self._learn(number)
         lap("retrain")
+        gate = _gate(report)
+        # Every candidate is measured against the team, promoted or not, so the log shows what
+        # the gate let through and what it kept out; a promoted one is the adapter from now on.
         candidate = self.work / f"round-{number}" / "candidate"
+        tried = asdict(self.evaluate(candidate)) if candidate.is_dir() else None
         entry = {
             "round": number,
             "action_exit": code,
             "reactions": votes,
             "records": len(collected.records),
-            "gate": _gate(report),
-            "candidate": asdict(self.evaluate(candidate)) if candidate.is_dir() else None,
-            "adapter": asdict(self.evaluate(self.current)),
+            "gate": gate,
+            "candidate": tried,
+            "adapter": tried if gate["passed"] else self.log[-1]["adapter"],
             "seconds": seconds,
         }
         lap("evaluate")

@@ -30,6 +30,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from bot.prompt import SYSTEM_PROMPT, user_prompt
+from bot.score import Score, parse, render
 from training.data_synthesis import synthesize, write_jsonl
 
 SHAPE = {
@@ -53,12 +54,12 @@ COMMON = (
 )
 WARMUP = (
     *COMMON,
-    "training.num_train_epochs=1",
-    "training.learning_rate=3e-3",
+    "training.num_train_epochs=2",
+    "training.learning_rate=2e-3",
     "training.warmup_ratio=0.02",
     "training.per_device_train_batch_size=16",
     "peft.lora_r=64",
-    "peft.lora_alpha=64",
+    "peft.lora_alpha=128",
     "peft.lora_dropout=0.0",
     "peft.lora_target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]",
 )
@@ -131,11 +132,38 @@ def build_base(out_dir: str | Path, seed: int = 0, rows: int = 1500) -> Path:
     return out
 
 
+def short_completion(completion: str) -> str:
+    """A canonical answer without the notes and with one recommendation.
+
+    The stand-in is small: the notes are the rubric's stock phrases (and copied identifiers),
+    which would take most of its training on text that no figure of the experiment reads. The
+    answer stays in the canonical format: the parser reads it, the structural reward scores it.
+
+    >>> text = short_completion("Score: 5\\nClarity: 7 - vague\\nCompleteness: 4\\n"
+    ...     "Actionability: 3\\nConstructiveness: 9\\nRecommendations:\\n- Say why.\\n- Say how.")
+    >>> print(text)
+    Score: 5
+    Clarity: 7
+    Completeness: 4
+    Actionability: 3
+    Constructiveness: 9
+    Recommendations:
+    - Say why.
+    """
+    score = parse(completion)
+    return render(Score(score.score, score.dimensions, {}, score.recommendations[:1]))
+
+
 def warm_up(
-    base: str | Path, out_dir: str | Path, rows: Sequence[dict[str, Any]], data_dir: Path
+    base: str | Path,
+    out_dir: str | Path,
+    rows: Sequence[dict[str, Any]],
+    data_dir: Path,
+    overrides: Sequence[str] = WARMUP,
 ) -> Path:
     """The SFT cold start on `rows` (synthetic rows with canonical completions): an adapter."""
     from training.grpo_trainer import train
 
-    data = write_jsonl(rows, data_dir / "warmup.jsonl")
-    return train([data], out_dir, base_model=str(base), sft_warmup=True, overrides=WARMUP)
+    short = [{**r, "completion": short_completion(r["completion"])} for r in rows]
+    data = write_jsonl(short, data_dir / "warmup.jsonl")
+    return train([data], out_dir, base_model=str(base), sft_warmup=True, overrides=overrides)

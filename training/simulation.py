@@ -129,10 +129,11 @@ def _bare_nit(row: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 def review_comments(
     n: int, seed: int, tests_security: float = 0.3, nits: float = 0.15
 ) -> list[dict[str, Any]]:
-    """`n` synthetic review comments (rubric-labelled rows): a `tests_security` share about tests
-    or security, a `nits` share of bare nits, the rest anything else; same seed, same rows."""
+    """`n` synthetic review comments (rubric-labelled rows, each on a diff hunk): a
+    `tests_security` share about tests or security, a `nits` share of bare nits, the rest
+    anything else; same seed, same rows."""
     rng = random.Random(seed)
-    pool = synthesize(4 * n, seed=seed)
+    pool = [r for r in synthesize(3 * n, seed=seed) if r["diff_hunk"]]  # on a diff, as on GitHub
     about = [r for r in pool if TESTS_SECURITY.search(r["body"])]
     rest = [r for r in pool if not TESTS_SECURITY.search(r["body"])]
     k_about, k_nits = round(n * tests_security), round(n * nits)

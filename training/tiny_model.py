@@ -164,6 +164,24 @@ def build_tiny_adapter(base_dir: str | Path, out_dir: str | Path, seed: int = 0)
     return Path(out_dir)
 
 
+def spoil_adapter(adapter_dir: str | Path, out_dir: str | Path, seed: int = 0) -> Path:
+    """Copy an adapter with its LoRA B matrices replaced by noise: a deliberately worse candidate
+    (it no longer writes what the original did) for tests of the evaluation gate."""
+    from safetensors.torch import load_file, save_file
+
+    source, out = Path(adapter_dir), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "adapter_config.json").write_bytes((source / "adapter_config.json").read_bytes())
+    tensors = load_file(source / "adapter_model.safetensors")
+    noise = torch.Generator().manual_seed(seed)
+    spoiled = {
+        name: torch.randn(tensor.shape, generator=noise) if "lora_B" in name else tensor
+        for name, tensor in tensors.items()
+    }
+    save_file(spoiled, out / "adapter_model.safetensors")
+    return out
+
+
 def teach(
     model_dir: str | Path,
     examples: Sequence[tuple[str | Comment, str]],
