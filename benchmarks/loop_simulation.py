@@ -44,6 +44,7 @@ from training.simulation import review_comments, spread  # noqa: E402
 EVAL_SEED = 424242
 WARMUP_SEED = 1
 METRICS = ("mae", "thumbs_up", "validity", "model_answered")
+GROUPS = ("tests/security", "bare nit", "other")
 
 
 def round_rows(seed: int, number: int, per_round: int) -> list[dict[str, Any]]:
@@ -149,6 +150,10 @@ def summarise(logs: dict[int, list[dict[str, Any]]], rubric: dict[str, float]) -
         rounds.append({
             "round": number,
             "adapter": {m: spread([e["adapter"][m] for e in entries]) for m in METRICS},
+            "shifts": {
+                g: spread([e["adapter"]["shifts"][g] for e in entries])
+                for g in entries[0]["adapter"]["shifts"]
+            },
             "promoted": [e["gate"]["passed"] for e in entries],
         })  # fmt: skip
     last = rounds[-1]["adapter"]["mae"]
@@ -180,7 +185,7 @@ def chart(summary: dict[str, Any], logs: dict[int, list[dict]], path: Path) -> N
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, metric, label in (
         (axes[0], "mae", "mean |score - people's judgement| (lower is better)"),
-        (axes[1], "thumbs_up", "share the people would 👍 (higher is better)"),
+        (axes[1], "thumbs_up", "share within 10 points: a thumbs-up (higher is better)"),
     ):
         for log in logs.values():
             ax.plot(rounds, [e["adapter"][metric] for e in log], color="tab:blue", alpha=0.25)
@@ -199,12 +204,14 @@ def chart(summary: dict[str, Any], logs: dict[int, list[dict]], path: Path) -> N
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=4)
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--per-round", type=int, default=64, help="review comments per round")
-    p.add_argument("--eval", type=int, default=96, help="held-out comments")
-    p.add_argument("--warmup-rows", type=int, default=4000, help="SFT cold-start rows")
-    p.add_argument("--warmup-epochs", type=int, default=2, help="SFT cold-start epochs")
-    p.add_argument("--learner", default="approved", choices=("approved", "grpo", "approved+grpo"))
+    p.add_argument("--rounds", type=int, default=8)
+    p.add_argument("--per-round", type=int, default=256, help="review comments per round")
+    p.add_argument("--eval", type=int, default=200, help="held-out comments")
+    p.add_argument("--warmup-rows", type=int, default=8000, help="SFT cold-start rows")
+    p.add_argument("--warmup-epochs", type=int, default=3, help="SFT cold-start epochs")
+    p.add_argument(
+        "--learner", default="judged", choices=("approved", "judged", "grpo", "approved+grpo")
+    )
     p.add_argument("--grpo-steps", type=int, default=32, help="GRPO steps per retrain")
     p.add_argument("--jobs", type=int, default=2, help="seeds run at once (one core each)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
@@ -223,12 +230,14 @@ def main(argv: list[str] | None = None) -> int:
         cold = cold_start(args, work)
         logs = run_seeds(args, work)
         from bot.scoring import Comment, RubricScorer
-        from training.simulation import agreement, judgement
+        from training.simulation import agreement, judgement, shifts
 
         rows = json.loads((work / "eval.json").read_text(encoding="utf-8"))
         comments = [Comment(r["body"], r["diff_hunk"], r["path"]) for r in rows]
-        rubric = agreement(RubricScorer().score_many(comments), [judgement(c) for c in comments])
+        judged = [judgement(c) for c in comments]
+        rubric = agreement(RubricScorer().score_many(comments), judged)
         summary = summarise(logs, rubric.__dict__)
+        summary["team_shifts"] = shifts(comments, judged)
     minutes = round((time.monotonic() - started) / 60, 1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -246,19 +255,31 @@ def table(result: dict[str, Any]) -> str:
     """The figures as the README shows them: per round, mean ± sd over seeds, and the rubric."""
     rubric = result["rubric"]
     lines = [
-        "| round | MAE vs people | 👍 rate | format validity | model answered | promoted |",
-        "|---|---|---|---|---|---|",
+        "| round | MAE vs people | 👍 rate | format validity | model answered | promoted | "
+        + " | ".join(f"shift: {g}" for g in GROUPS)
+        + " |",
+        "|---|---|---|---|---|---|" + "---|" * len(GROUPS),
     ]
     for r in result["rounds"]:
-        a = r["adapter"]
+        a, s = r["adapter"], r["shifts"]
         lines.append(
             f"| {r['round']} | {a['mae']['mean']:.1f} ± {a['mae']['sd']:.1f} | "
             f"{a['thumbs_up']['mean']:.0%} ± {a['thumbs_up']['sd']:.0%} | "
             f"{a['validity']['mean']:.0%} | {a['model_answered']['mean']:.0%} | "
-            f"{sum(r['promoted'])}/{len(r['promoted'])} |"
+            f"{sum(r['promoted'])}/{len(r['promoted'])} | "
+            + " | ".join(f"{s[g]['mean']:+.1f}" if g in s else "-" for g in GROUPS)
+            + " |"
         )
+    team = result["team_shifts"]
     lines.append(
-        f"| rubric alone | {rubric['mae']:.1f} | {rubric['thumbs_up']:.0%} | 100% | 0% | - |"
+        f"| rubric alone | {rubric['mae']:.1f} | {rubric['thumbs_up']:.0%} | 100% | 0% | - | "
+        + " | ".join("+0.0" for _ in GROUPS)
+        + " |"
+    )
+    lines.append(
+        "| the people | 0 | 100% | | | | "
+        + " | ".join(f"{team[g]:+.1f}" if g in team else "-" for g in GROUPS)
+        + " |"
     )
     lines.append(f"\n{result['minutes']} minutes; `{result['command']}`")
     return "\n".join(lines)

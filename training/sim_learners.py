@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.errors import InputError
 from bot.score import Score, render
+from bot.scoring import Comment
 from training.data_synthesis import write_jsonl
 from training.sim_model import COMMON
 
@@ -69,6 +70,44 @@ def approved_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         for r in train_side
         if int(r.get("up") or 0) > int(r.get("down") or 0)
     ]
+
+
+def judged_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """SFT rows from the training side's replies, each aimed at the people's judgement as
+    `training.judgement.fit` reads it from all the training side's 👍/👎 together; the posted
+    dimensions and first recommendation are kept."""
+    from training.judgement import fit
+    from training.retrain_data import split_feedback
+
+    train_side, _ = split_feedback(records)
+    model = fit(train_side)
+    rows = []
+    for r in train_side:
+        target = model.predict(Comment(r["body"], r.get("diff_hunk"), r.get("path")))
+        posted = Score.from_dict(r["posted"])
+        rows.append({
+            "id": f"judged-{r['reply_comment_id']}",
+            "body": r["body"], "diff_hunk": r.get("diff_hunk"), "path": r.get("path"),
+            "target_score": target, "target_dimensions": posted.dimensions,
+            "completion": render(Score(target, posted.dimensions, {}, posted.recommendations[:1])),
+        })  # fmt: skip
+    return rows
+
+
+def train_judged(
+    records: Sequence[dict[str, Any]], out: Path, base: Path, parent: Path | None
+) -> Path:
+    """SFT (the warm-up recipe) towards the judgement read from the reactions, continuing
+    `parent`."""
+    from training.grpo_trainer import train
+
+    rows = judged_rows(records)
+    if not rows:
+        raise InputError("no feedback on the training side yet")
+    data = write_jsonl(rows, out.parent / "judged.jsonl")
+    return train(
+        [data], out, base_model=str(base), parent=parent, sft_warmup=True, overrides=APPROVED
+    )
 
 
 def train_approved(

@@ -32,10 +32,10 @@ from bot.errors import ReviewForgeError
 from bot.marker import find_marker, find_score
 from bot.scoring import Comment, RubricScorer
 from bot.store import DataStore
-from training.sim_learners import GRPO, train_approved, train_grpo
-from training.simulation import TEAM, Agreement, Person, Taste, agreement, judgement, reaction
+from training.sim_learners import GRPO, train_approved, train_grpo, train_judged
+from training.simulation import TEAM, Person, Taste, agreement, judgement, reaction, shifts
 
-LEARNERS = ("approved", "grpo", "approved+grpo")
+LEARNERS = ("approved", "judged", "grpo", "approved+grpo")
 REVIEWER = "rev"
 
 
@@ -44,6 +44,7 @@ class FakeServer(Protocol):
 
     url: str
     token: str
+    rate_used: int  # requests counted against the hourly limit
 
     def client(self, token: str | None = None) -> Any: ...
     def add_token(self, token: str, login: str, *, actions: bool = False) -> None: ...
@@ -95,20 +96,22 @@ class Loop:
             github_request_interval=0.0, github_write_interval=0.0, run_id=run_id,
         )  # fmt: skip
 
-    def evaluate(self, adapter: Path | None) -> Agreement:
-        """The scorer's agreement with the team on the held-out comments (rubric for None)."""
+    def evaluate(self, adapter: Path | None) -> dict[str, Any]:
+        """The scorer's agreement with the team on the held-out comments (rubric for None), and
+        its departures from the rubric per kind of comment (`training.simulation.shifts`)."""
         from bot.model import load
 
         scorer = RubricScorer() if adapter is None else load(str(self.plan.base), str(adapter))
         scores = scorer.score_many(self.eval_comments)
-        return agreement(scores, self.eval_judged, self.plan.tolerance)
+        figures = agreement(scores, self.eval_judged, self.plan.tolerance)
+        return {**asdict(figures), "shifts": shifts(self.eval_comments, [s.score for s in scores])}
 
     def start(self) -> dict[str, Any]:
         """Promote the cold-start adapter through the retrain entry point's first-adapter gate."""
         report = self._retrain(
             "cold-start", candidate=self.plan.cold_start, heldout=self.plan.start_heldout
         )
-        entry = {"round": 0, "gate": _gate(report), "adapter": asdict(self.evaluate(self.current))}
+        entry = {"round": 0, "gate": _gate(report), "adapter": self.evaluate(self.current)}
         self.log.append(entry)
         return entry
 
@@ -122,6 +125,9 @@ class Loop:
             seconds[name] = round(time.monotonic() - clock, 1)
             clock = time.monotonic()
 
+        # A round stands for a week of reviews: GitHub's hourly request budget (the fake keeps
+        # one) has long been renewed, or `collect` would stop early to spare it.
+        self.fake.rate_used = 0
         pr = self.fake.add_pull(user="author")
         review = self.fake.add_review(pr, user=REVIEWER)
         for row in rows:
@@ -143,7 +149,7 @@ class Loop:
         # Every candidate is measured against the team, promoted or not, so the log shows what
         # the gate let through and what it kept out; a promoted one is the adapter from now on.
         candidate = self.work / f"round-{number}" / "candidate"
-        tried = asdict(self.evaluate(candidate)) if candidate.is_dir() else None
+        tried = self.evaluate(candidate) if candidate.is_dir() else None
         entry = {
             "round": number,
             "action_exit": code,
@@ -218,8 +224,9 @@ class Loop:
         if self.plan.learner == "grpo":  # the retrain entry point trains, as scheduled
             return self._retrain(f"retrain-{number}", output=out, max_steps=self.plan.grpo_steps)
         records = DataStore(self.fake.client().get_repo(self.repository)).read_feedback()
+        learn = train_judged if self.plan.learner == "judged" else train_approved
         try:
-            candidate = train_approved(records, out / "approved", self.plan.base, self.current)
+            candidate = learn(records, out / "approved", self.plan.base, self.current)
         except ReviewForgeError as exc:
             return f"not trained: {exc}"
         if self.plan.learner == "approved+grpo":

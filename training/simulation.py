@@ -176,6 +176,34 @@ def agreement(scores: Sequence[Score], judged: Sequence[int], tolerance: int = 1
     )
 
 
+def group(body: str) -> str:
+    """Which of the team's stated departures applies to a comment (the first that does).
+
+    >>> group("Please add a test."), group("Nit: rename it."), group("Rename `x`.")
+    ('tests/security', 'bare nit', 'other')
+    """
+    if TESTS_SECURITY.search(body):
+        return "tests/security"
+    if BARE_NIT.search(body) and not REASON.search(body):
+        return "bare nit"
+    return "other"
+
+
+def shifts(comments: Sequence[Comment], scores: Sequence[int]) -> dict[str, float]:
+    """Per `group`, the mean of `scores` minus the rubric's score: where a scorer departs from
+    the rubric. The team's own shifts (their judgements as `scores`) are what a learner should
+    reach: about +15 on tests and security, -20 on bare nits.
+
+    >>> shifts([Comment("Please add a test."), Comment("Nit: rename it.")], [49, 6])
+    {'bare nit': -20.0, 'tests/security': 15.0}
+    """
+    rubric = [score_comment(c).score for c in comments]
+    by_group: dict[str, list[int]] = {}
+    for comment, score, base in zip(comments, scores, rubric, strict=True):
+        by_group.setdefault(group(comment.body), []).append(score - base)
+    return {name: round(statistics.fmean(d), 2) for name, d in sorted(by_group.items())}
+
+
 def spread(values: Sequence[float]) -> dict[str, float]:
     """Mean, sample standard deviation, min and max over seeds.
 

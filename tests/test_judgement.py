@@ -1,0 +1,75 @@
+"""The judgement model reads a direction out of 👍/👎 that no single record has."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.rubric import score_comment
+from bot.scoring import Comment
+from training.judgement import features, fit
+from training.simulation import TEAM, judgement, reaction, review_comments, shifts
+
+
+def _records(rows: list[dict], noise: float, seed: int) -> list[dict]:
+    """Feedback records as `collect` writes them: scores posted by a scorer that is the rubric
+    give or take `noise` points, and the simulated team's reactions to them."""
+    rng = random.Random(seed)
+    records = []
+    for row in rows:
+        comment = Comment(row["body"], row["diff_hunk"], row["path"])
+        posted = max(0, min(100, round(score_comment(comment).score + rng.gauss(0, noise))))
+        votes = [reaction(person, posted, judgement(comment), rng) for person in TEAM]
+        records.append(
+            {**row, "posted": {"score": posted}, "up": votes.count("+1"), "down": votes.count("-1")}
+        )
+    return records
+
+
+@pytest.fixture(scope="module")
+def held_out() -> list[Comment]:
+    return [Comment(r["body"], r["diff_hunk"], r["path"]) for r in review_comments(200, seed=77)]
+
+
+def test_pooled_reactions_move_tests_and_security_comments_up(held_out):
+    # Each record alone: a 👍 or 👎 on a score near the rubric's. Together: comments about tests
+    # or security that were posted higher were approved, so the people value them more.
+    model = fit(_records(review_comments(256, seed=5), noise=6, seed=1))
+    predicted = [model.predict(c) for c in held_out]
+    rubric = [score_comment(c).score for c in held_out]
+    judged = [judgement(c) for c in held_out]
+    moved = shifts(held_out, predicted)
+    assert moved["tests/security"] > 5  # the people: +15
+    assert abs(moved["other"]) < 4  # little to say there: stays near the rubric
+
+    def mae(scores: list[int]) -> float:
+        return sum(abs(s - j) for s, j in zip(scores, judged, strict=True)) / len(judged)
+
+    assert mae(predicted) < mae(rubric) - 0.5
+
+
+def test_without_votes_the_judgement_is_the_rubrics(held_out):
+    silent = [{**r, "up": 0, "down": 0} for r in _records(review_comments(20, seed=3), 6, 2)]
+    for records in ([], silent):
+        model = fit(records)
+        assert [model.predict(c) for c in held_out[:20]] == [
+            score_comment(c).score for c in held_out[:20]
+        ]
+
+
+def test_approval_of_the_rubric_everywhere_keeps_it():
+    rows = review_comments(60, seed=9)
+    agreed = [
+        {**r, "posted": {"score": score_comment(Comment(r["body"], r["diff_hunk"])).score},
+         "up": 3, "down": 0}
+        for r in rows
+    ]  # fmt: skip
+    model = fit(agreed)
+    leans = [model.lean(r["body"]) for r in rows]
+    assert max(abs(x) for x in leans) < 3
+
+
+def test_features_are_words_not_their_case_or_order():
+    assert features("Add a TEST.") == features("test a add")
+    assert features("Add a test.") != features("Add a text.")

@@ -1,0 +1,122 @@
+"""What people's 👍/👎 say about the score they would give, pooled over many comments.
+
+A 👍 on a posted score says "about right" (within the agreement margin); a 👎 says "not this",
+and not which way. One record cannot say whether the score was too high or too low, so a learner
+that only sees one record at a time (SFT on the approved answers, or the feedback reward that
+moves away from a 👎 in either direction) gets no direction from it. Many records together do:
+among comments alike in some word, those posted higher were approved and those posted lower were
+not, and that says which way the people lean on such comments.
+
+`fit` finds that lean by maximum likelihood:
+
+    judgement(comment) = rubric score + w . features(comment)
+
+where the features are the comment's words (hashed into buckets, present or not), its length and
+a constant, and every reaction is a coin that comes up 👍 with probability
+
+    flip + (1 - 2 flip) * sigmoid((margin - |posted - judgement|) / softness)
+
+(people who approve of a score near their own judgement, and some noise). An L2 penalty keeps
+`w` at zero where the reactions say nothing, so the judgement stays the rubric's there. The
+result gives every comment a directional target: what the retrain's learner trains towards
+(`training/sim_learners.py`). Torch is imported inside functions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.evaluate import AGREEMENT_MARGIN
+from bot.rubric import score_comment
+from bot.scoring import Comment
+
+BUCKETS = 4096
+WORD = re.compile(r"[a-z]+")
+
+
+def features(body: str, buckets: int = BUCKETS) -> list[int]:
+    """Bucket indices of a comment's words (deterministic across processes, unlike `hash`).
+
+    >>> features("Add a test, a TEST!") == features("add test a")
+    True
+    """
+    words = set(WORD.findall(body.lower()))
+    return sorted({zlib.crc32(w.encode()) % buckets for w in words})
+
+
+@dataclass(frozen=True)
+class JudgementModel:
+    """A fitted lean per word bucket, per length unit and overall, on top of the rubric."""
+
+    word_weights: dict[int, float]
+    length_weight: float
+    bias: float
+
+    def lean(self, body: str) -> float:
+        """How far the people's judgement of `body` lies from the rubric's score, in points."""
+        words = sum(self.word_weights.get(i, 0.0) for i in features(body))
+        return self.bias + words + self.length_weight * _length(body)
+
+    def predict(self, comment: Comment) -> int:
+        """The people's judgement of `comment`: the rubric's score moved by the lean, 0-100."""
+        return max(0, min(100, round(score_comment(comment).score + self.lean(comment.body))))
+
+
+def _length(body: str) -> float:
+    return math.log1p(len(body.split())) / 5
+
+
+def fit(
+    records: Sequence[dict[str, Any]],
+    *,
+    margin: float = AGREEMENT_MARGIN,
+    softness: float = 5.0,
+    flip: float = 0.1,
+    l2: float = 0.002,
+    steps: int = 400,
+) -> JudgementModel:
+    """Fit the lean to feedback records (`body`, `posted.score`, `up`, `down`; newest snapshot
+    per reply, as `training.retrain_data.split_feedback` gives them). Records without votes are
+    left out; with none at all the model is the rubric."""
+    import torch
+
+    voted = [r for r in records if int(r.get("up") or 0) + int(r.get("down") or 0) > 0]
+    if not voted:
+        return JudgementModel({}, 0.0, 0.0)
+    rows = [features(r["body"]) for r in voted]
+    used = sorted({i for row in rows for i in row})
+    column = {bucket: index for index, bucket in enumerate(used)}
+    x = torch.zeros(len(voted), len(used))
+    for n, row in enumerate(rows):
+        x[n, [column[i] for i in row]] = 1.0
+    length = torch.tensor([_length(r["body"]) for r in voted])
+    rubric = torch.tensor(
+        [
+            float(score_comment(Comment(r["body"], r.get("diff_hunk"), r.get("path"))).score)
+            for r in voted
+        ]
+    )
+    posted = torch.tensor([float(r["posted"]["score"]) for r in voted])
+    up = torch.tensor([float(r.get("up") or 0) for r in voted])
+    down = torch.tensor([float(r.get("down") or 0) for r in voted])
+
+    w = torch.zeros(len(used), requires_grad=True)
+    extra = torch.zeros(2, requires_grad=True)  # length weight, bias
+    optimizer = torch.optim.Adam([w, extra], lr=0.5)
+    for _ in range(steps):
+        judged = rubric + x @ w + extra[0] * length + extra[1]
+        distance = torch.sqrt((posted - judged) ** 2 + 1.0)  # |.|, smooth at 0
+        keeps = torch.sigmoid((margin - distance) / softness)
+        p_up = flip + (1 - 2 * flip) * keeps
+        log_likelihood = up * torch.log(p_up) + down * torch.log1p(-p_up)
+        loss = -log_likelihood.sum() / len(voted) + l2 * (w.pow(2).sum() + extra.pow(2).sum())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    weights = {bucket: float(w[column[bucket]].detach()) for bucket in used}
+    return JudgementModel(weights, float(extra[0].detach()), float(extra[1].detach()))
