@@ -64,6 +64,7 @@ def worker(args: argparse.Namespace) -> None:
     plan = Plan(
         base=work / "base", cold_start=work / "cold-start", seed=args.worker,
         rounds=args.rounds, learner=args.learner, grpo_steps=args.grpo_steps,
+        restart=args.parent == "cold-start",
     )  # fmt: skip
     fake = FakeGitHub().start()
     try:
@@ -139,6 +140,7 @@ def _shared_flags(args: argparse.Namespace) -> list[str]:
     return [
         "--rounds", str(args.rounds), "--per-round", str(args.per_round),
         "--learner", args.learner, "--grpo-steps", str(args.grpo_steps),
+        "--parent", args.parent,
     ]  # fmt: skip
 
 
@@ -213,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         "--learner", default="judged", choices=("approved", "judged", "grpo", "approved+grpo")
     )
     p.add_argument("--grpo-steps", type=int, default=32, help="GRPO steps per retrain")
+    p.add_argument(
+        "--parent", default="cold-start", choices=("cold-start", "promoted"),
+        help="what each candidate is trained from",
+    )  # fmt: skip
     p.add_argument("--jobs", type=int, default=2, help="seeds run at once (one core each)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--work", help="working folder (default: a temporary one)")

@@ -79,6 +79,8 @@ def fit(
     flip: float = 0.1,
     l2: float = 0.002,
     steps: int = 400,
+    starts: int = 8,
+    spread: float = 10.0,
 ) -> JudgementModel:
     """Fit the lean to feedback records (`body`, `posted.score`, `up`, `down`; newest snapshot
     per reply, as `training.retrain_data.split_feedback` gives them). Records without votes are
@@ -105,18 +107,40 @@ def fit(
     up = torch.tensor([float(r.get("up") or 0) for r in voted])
     down = torch.tensor([float(r.get("down") or 0) for r in voted])
 
-    w = torch.zeros(len(used), requires_grad=True)
-    extra = torch.zeros(2, requires_grad=True)  # length weight, bias
+    # The likelihood has more than one hill: a 👎 on a score near the rubric's fits a judgement
+    # far above it as well as one far below, and a climb that starts at the rubric goes up or
+    # down by the first records it meets. So climb from several starts at once (the rubric and
+    # random leans, the same on every run) and keep the start that explains the reactions best.
+    generator = torch.Generator().manual_seed(0)
+    w = torch.randn(starts, len(used), generator=generator) * spread
+    w[0] = 0.0
+    w.requires_grad_(True)
+    extra = torch.zeros(starts, 2, requires_grad=True)  # length weight, bias; per start
     optimizer = torch.optim.Adam([w, extra], lr=0.5)
     for _ in range(steps):
-        judged = rubric + x @ w + extra[0] * length + extra[1]
-        distance = torch.sqrt((posted - judged) ** 2 + 1.0)  # |.|, smooth at 0
-        keeps = torch.sigmoid((margin - distance) / softness)
-        p_up = flip + (1 - 2 * flip) * keeps
-        log_likelihood = up * torch.log(p_up) + down * torch.log1p(-p_up)
-        loss = -log_likelihood.sum() / len(voted) + l2 * (w.pow(2).sum() + extra.pow(2).sum())
+        loss = _loss(w, extra, x, length, rubric, posted, up, down, margin, softness, flip, l2)
         optimizer.zero_grad()
-        loss.backward()
+        loss.sum().backward()
         optimizer.step()
-    weights = {bucket: float(w[column[bucket]].detach()) for bucket in used}
-    return JudgementModel(weights, float(extra[0].detach()), float(extra[1].detach()))
+    with torch.no_grad():
+        loss = _loss(w, extra, x, length, rubric, posted, up, down, margin, softness, flip, l2)
+        best = int(torch.argmin(loss))
+    weights = {bucket: float(w[best, column[bucket]].detach()) for bucket in used}
+    return JudgementModel(weights, float(extra[best, 0].detach()), float(extra[best, 1].detach()))
+
+
+def _loss(
+    w: Any, extra: Any, x: Any, length: Any, rubric: Any, posted: Any, up: Any, down: Any,
+    margin: float, softness: float, flip: float, l2: float,
+) -> Any:  # fmt: skip
+    """Per start: the reactions' mean negative log-likelihood plus the L2 penalty."""
+    import torch
+
+    judged = (
+        rubric[:, None] + x @ w.T + length[:, None] * extra[:, 0] + extra[:, 1]
+    )  # records x starts
+    distance = torch.sqrt((posted[:, None] - judged) ** 2 + 1.0)  # |.|, smooth at 0
+    p_up = flip + (1 - 2 * flip) * torch.sigmoid((margin - distance) / softness)
+    log_likelihood = up[:, None] * torch.log(p_up) + down[:, None] * torch.log1p(-p_up)
+    penalty = l2 * (w.pow(2).sum(dim=1) + extra.pow(2).sum(dim=1))
+    return -log_likelihood.mean(dim=0) + penalty

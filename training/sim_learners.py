@@ -1,14 +1,15 @@
 """What the loop experiment's retrain learns from the feedback on the data branch.
 
-Two ways to turn 👍/👎 into training, both continuing the promoted adapter and both trained only
-on the training side of the retrain's own split (`training.retrain_data.split_feedback`), so the
-gate's held-out replies are never trained on:
+Every learner continues the promoted adapter and trains only on the training side of the
+retrain's own split (`training.retrain_data.split_feedback`), so the gate's held-out replies are
+never trained on:
 
+- `train_judged` (the experiment's default): `training.judgement.fit` reads from all the training
+  side's 👍/👎 together where the people's judgement lies (which way, not only "not this"), and
+  every training-side comment becomes an SFT target at that judgement.
 - `train_approved`: the answers people approved (more 👍 than 👎) become SFT targets: the posted
   score object, rendered in the canonical format. A 👎 says "not this score" without saying
-  which, so those answers are left out. A direction comes from the approved ones: among comments
-  alike in the words people care about, the ones whose score happened to land near the people's
-  judgement are the ones approved.
+  which way, so those answers are left out; a direction can only come from the approved ones.
 - `train_grpo`: GRPO with the recipe's rewards (format, and the feedback reward: 👍 keeps the
   posted score, 👎 moves away from it) on the same records the retrain entry point would use.
 """

@@ -9,8 +9,10 @@ their own token; `bot.collect.collect` writes the reactions to the data branch;
 The only thing the loop learns from is the reactions.
 
 Learners (`Plan.learner`; see `training/sim_learners.py`):
-- `approved`: SFT on the answers people approved, continuing the promoted adapter; the retrain
-  entry point evaluates this candidate, gates it and promotes it (`Options.candidate`).
+- `judged`: SFT towards the judgement read from all the reactions together
+  (`training/judgement.py`), continuing the promoted adapter; the retrain entry point evaluates
+  this candidate, gates it and promotes it (`Options.candidate`).
+- `approved`: the same, with the answers people approved as the SFT targets.
 - `grpo`: the retrain entry point as the scheduled workflow runs it: GRPO on the feedback.
 - `approved+grpo`: the first, then GRPO from its result.
 """
@@ -61,6 +63,9 @@ class Plan:
     rounds: int = 5
     learner: str = "approved"
     grpo_steps: int = 32
+    # Train each candidate from the cold start on all the feedback so far, instead of continuing
+    # the promoted adapter: the same rows are then not trained on again in every later round.
+    restart: bool = False
     team: tuple[Person, ...] = TEAM
     taste: Taste = field(default_factory=Taste)
     tolerance: int = 10
@@ -226,7 +231,8 @@ class Loop:
         records = DataStore(self.fake.client().get_repo(self.repository)).read_feedback()
         learn = train_judged if self.plan.learner == "judged" else train_approved
         try:
-            candidate = learn(records, out / "approved", self.plan.base, self.current)
+            parent = self.plan.cold_start if self.plan.restart else self.current
+            candidate = learn(records, out / "approved", self.plan.base, parent)
         except ReviewForgeError as exc:
             return f"not trained: {exc}"
         if self.plan.learner == "approved+grpo":
