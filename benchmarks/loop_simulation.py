@@ -106,26 +106,28 @@ def cold_start(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def run_seeds(args: argparse.Namespace, work: Path) -> dict[int, list[dict[str, Any]]]:
-    """Each seed in its own process, `--jobs` at a time, each pinned to its own core."""
+    """Each seed in its own process, `--jobs` at a time, each pinned to a core no other running
+    seed has (the least used one when there are more jobs than cores)."""
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
-    pending, running = list(range(args.seeds)), []
+    pending, running = list(range(args.seeds)), []  # running: (seed, process, core)
     while pending or running:
         while pending and len(running) < args.jobs:
             seed = pending.pop(0)
             cmd = [sys.executable, __file__, "--worker", str(seed), "--work", str(work)]
             cmd += _shared_flags(args)
             env = dict(os.environ)
+            core = min(cores, key=lambda c: sum(c == used for *_, used in running))
             if args.jobs > 1:
-                cmd += ["--cpu", str(cores[len(running) % len(cores)])]
+                cmd += ["--cpu", str(core)]
                 env["OMP_NUM_THREADS"] = "1"
             log = (work / f"seed-{seed}.log").open("w")
-            running.append(
-                (seed, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env))
-            )
+            process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+            running.append((seed, process, core))
         time.sleep(2)
-        for seed, proc in list(running):
+        for entry in list(running):
+            seed, proc, _ = entry
             if proc.poll() is not None:
-                running.remove((seed, proc))
+                running.remove(entry)
                 if proc.returncode:
                     tail = (work / f"seed-{seed}.log").read_text(encoding="utf-8")[-3000:]
                     raise SystemExit(f"seed {seed} failed ({proc.returncode}):\n{tail}")

@@ -180,7 +180,7 @@ def test_rounds_run_end_to_end_and_the_gate_keeps_a_worse_adapter_out(
     cold = warm_up(taught_base, tmp_path / "cold", rows["round-1"][:4], tmp_path, gentle)
     # A lenient team (30 points), so that some answers are approved in every round.
     plan = Plan(base=taught_base, cold_start=cold, seed=5, rounds=2, team=TEAM, tolerance=30,
-                start_heldout=4, round_heldout=4)  # fmt: skip
+                learner="judged", start_heldout=4, round_heldout=4)  # fmt: skip
     loop = Loop(fake, fake.repo.full_name, plan, tmp_path / "seed", rows["eval"])
     store = DataStore(fake.client().get_repo(fake.repo.full_name))
 

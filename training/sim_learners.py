@@ -98,29 +98,24 @@ def judged_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def train_judged(
     records: Sequence[dict[str, Any]], out: Path, base: Path, parent: Path | None
 ) -> Path:
-    """SFT (the warm-up recipe) towards the judgement read from the reactions, continuing
-    `parent`."""
-    from training.grpo_trainer import train
-
-    rows = judged_rows(records)
-    if not rows:
-        raise InputError("no feedback on the training side yet")
-    data = write_jsonl(rows, out.parent / "judged.jsonl")
-    return train(
-        [data], out, base_model=str(base), parent=parent, sft_warmup=True, overrides=APPROVED
-    )
+    """SFT towards the judgement read from the reactions, continuing `parent`."""
+    return _sft(judged_rows(records), "judged", out, base, parent)
 
 
 def train_approved(
     records: Sequence[dict[str, Any]], out: Path, base: Path, parent: Path | None
 ) -> Path:
-    """SFT (the warm-up recipe) on the approved answers, continuing `parent`."""
+    """SFT on the approved answers, continuing `parent`."""
+    return _sft(approved_rows(records), "approved", out, base, parent)
+
+
+def _sft(rows: list[dict[str, Any]], name: str, out: Path, base: Path, parent: Path | None) -> Path:
+    """The warm-up recipe (`APPROVED` settings) on `rows`, continuing `parent`."""
     from training.grpo_trainer import train
 
-    rows = approved_rows(records)
     if not rows:
-        raise InputError("no approved answers on the training side yet")
-    data = write_jsonl(rows, out.parent / "approved.jsonl")
+        raise InputError(f"no {name} rows on the training side of the feedback yet")
+    data = write_jsonl(rows, out.parent / f"{name}.jsonl")
     return train(
         [data], out, base_model=str(base), parent=parent, sft_warmup=True, overrides=APPROVED
     )
