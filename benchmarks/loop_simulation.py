@@ -1,6 +1,6 @@
 """Does the loop learn? Simulated people who disagree with the rubric, rounds of the whole loop.
 
-    python benchmarks/loop_simulation.py                  # the README's figures (~25 min, 2 cores)
+    python benchmarks/loop_simulation.py                  # the README's figures (~22 min, 2 cores)
     python benchmarks/loop_simulation.py --seeds 1 --rounds 2 --per-round 24 --eval 32 \\
         --warmup-rows 400 --out /tmp/loop                  # a smoke run
 
@@ -14,10 +14,13 @@
    bare nits -20, length not held against a comment; 👍 within 10 points of their own judgement,
    10% of reactions flipped, one person never reacts) reacts; `collect` writes the reactions to
    the data branch; the retrain trains a candidate from them (`--learner`, see
-   `training/sim_loop.py`), gates it on held-out feedback and promotes it or not.
+   `training/sim_loop.py`; by default `judged`: SFT towards the judgement that
+   `training/judgement.py` reads from all the reactions together, from the cold start), gates it
+   on held-out feedback and promotes it or not.
 3. After each round the promoted adapter and the rubric score the same held-out comments, which
    no training step ever saw: mean absolute difference from the team's judgement, the share the
-   team would give 👍 (within 10 points), format validity and which scorer answered. The spread
+   team would give 👍 (within 10 points), format validity, which scorer answered, and the mean
+   departure from the rubric's score per kind of comment (`training.simulation.shifts`). The spread
    over seeds, the gate's log and the timings go to `<out>/loop_simulation.json`, the chart to
    `<out>/loop_simulation.png`.
 """

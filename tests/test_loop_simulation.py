@@ -1,7 +1,7 @@
 """The loop experiment, shortened: the simulated team's rules, its figures, and two rounds of the
 whole loop (Action → reactions → collect → retrain and gate) on the fake GitHub.
 
-The full experiment (`benchmarks/loop_simulation.py`, ~25 minutes) is not run here. The rounds
+The full experiment (`benchmarks/loop_simulation.py`, ~22 minutes) is not run here. The rounds
 below use the tests' tiny Llama, taught one fixed answer in the canonical format (a stand-in for
 a base that writes the format, as in tests/test_closed_loop.py), so they check the wiring and
 the gate, not that the scores improve.
