@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,7 @@ os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from training.sim_loop import LEARNERS, PARENTS  # noqa: E402
 from training.simulation import review_comments, spread  # noqa: E402
 
 EVAL_SEED = 424242
@@ -67,7 +69,7 @@ def worker(args: argparse.Namespace) -> None:
     plan = Plan(
         base=work / "base", cold_start=work / "cold-start", seed=args.worker,
         rounds=args.rounds, learner=args.learner, grpo_steps=args.grpo_steps,
-        restart=args.parent == "cold-start",
+        parent=args.parent,
     )  # fmt: skip
     fake = FakeGitHub().start()
     try:
@@ -120,7 +122,7 @@ def run_seeds(args: argparse.Namespace, work: Path) -> dict[int, list[dict[str, 
             cmd += _shared_flags(args)
             env = dict(os.environ)
             core = min(cores, key=lambda c: sum(c == used for *_, used in running))
-            if args.jobs > 1:
+            if args.jobs > 1:  # one thread each, on a core of its own
                 cmd += ["--cpu", str(core)]
                 env["OMP_NUM_THREADS"] = "1"
             log = (work / f"seed-{seed}.log").open("w")
@@ -163,12 +165,22 @@ def summarise(logs: dict[int, list[dict[str, Any]]], rubric: dict[str, float]) -
             },
             "promoted": [e["gate"]["passed"] for e in entries],
         })  # fmt: skip
-    last = rounds[-1]["adapter"]["mae"]
+    better = {"mae": lambda a, b: a < b, "thumbs_up": lambda a, b: a > b}
     return {
         "rubric": rubric,
         "rounds": rounds,
-        "final_margin": round(rubric["mae"] - last["mean"], 3),
-        "final_margin_beyond_noise": rubric["mae"] - last["max"] > 0,
+        # Beyond the noise: every seed's last promoted adapter is better than the rubric.
+        "final": {
+            m: {
+                "seeds": [log[-1]["adapter"][m] for log in logs.values()],
+                "rubric": rubric[m],
+                "every_seed_better": all(
+                    better[m](log[-1]["adapter"][m], rubric[m]) for log in logs.values()
+                ),
+            }
+            for m in better
+        },
+        "gate": gate_summary(logs),
         "gate_log": [
             {
                 "seed": seed,
@@ -179,6 +191,28 @@ def summarise(logs: dict[int, list[dict[str, Any]]], rubric: dict[str, float]) -
             for seed, log in logs.items()
             for e in log
         ],
+    }
+
+
+def gate_summary(logs: dict[Any, list[dict[str, Any]]]) -> dict[str, Any]:
+    """What the gate decided over all seeds, and how its promotions fared on the held-out
+    comments: a promotion is "worse on eval" when its MAE against the people is higher than that
+    of the adapter it replaced."""
+    decided = [(log[i - 1], log[i]) for log in logs.values() for i in range(1, len(log))]
+    refused: dict[str, int] = {}
+    for _, entry in decided:
+        for reason in [] if entry["gate"]["passed"] else entry["gate"]["reasons"]:
+            key = re.split(r" fell | \d|:", reason, maxsplit=1)[0]  # what, not by how much
+            refused[key] = refused.get(key, 0) + 1
+    promoted = [(before, e) for before, e in decided if e["gate"]["passed"]]
+    return {
+        "candidates": len(decided),
+        "promoted": len(promoted),
+        "refused": len(decided) - len(promoted),
+        "refused_for": refused,
+        "promoted_worse_on_eval": sum(
+            e["adapter"]["mae"] > before["adapter"]["mae"] for before, e in promoted
+        ),
     }
 
 
@@ -216,23 +250,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--eval", type=int, default=200, help="held-out comments")
     p.add_argument("--warmup-rows", type=int, default=8000, help="SFT cold-start rows")
     p.add_argument("--warmup-epochs", type=int, default=3, help="SFT cold-start epochs")
-    p.add_argument(
-        "--learner", default="judged", choices=("approved", "judged", "grpo", "approved+grpo")
-    )
+    p.add_argument("--learner", default="judged", choices=LEARNERS)
     p.add_argument("--grpo-steps", type=int, default=32, help="GRPO steps per retrain")
     p.add_argument(
-        "--parent", default="cold-start", choices=("cold-start", "promoted"),
+        "--parent", default="cold-start", choices=PARENTS,
         help="what each candidate is trained from",
     )  # fmt: skip
     p.add_argument("--jobs", type=int, default=2, help="seeds run at once (one core each)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--work", help="working folder (default: a temporary one)")
+    p.add_argument(
+        "--resummarise", metavar="JSON",
+        help="recompute the summary of a results file from its seeds' logs, rewrite it, print it",
+    )  # fmt: skip
     p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     p.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker is not None:
         worker(args)
         return 0
+    if args.resummarise:
+        return resummarise(Path(args.resummarise))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="loop-sim-") as tmp:
         work = Path(args.work or tmp)
@@ -258,6 +296,17 @@ def main(argv: list[str] | None = None) -> int:
               "settings": settings, "cold_start": cold, **summary, "seeds": logs}  # fmt: skip
     (out / "loop_simulation.json").write_text(json.dumps(result, indent=1) + "\n", "utf-8")
     chart(summary, logs, out / "loop_simulation.png")
+    print(table(result))
+    return 0
+
+
+def resummarise(path: Path) -> int:
+    """Summarise a results file again from the per-seed logs it keeps (no rerun)."""
+    result = json.loads(path.read_text(encoding="utf-8"))
+    summary = summarise({int(s): log for s, log in result["seeds"].items()}, result["rubric"])
+    stale = ("final_margin", "final_margin_beyond_noise")  # written by earlier versions
+    result = {k: v for k, v in result.items() if k not in stale} | summary
+    path.write_text(json.dumps(result, indent=1) + "\n", "utf-8")
     print(table(result))
     return 0
 
@@ -291,6 +340,19 @@ def table(result: dict[str, Any]) -> str:
         "| the people | 0 | 100% | | | | "
         + " | ".join(f"{team[g]:+.1f}" if g in team else "-" for g in GROUPS)
         + " |"
+    )
+    lines.append("")
+    for metric, final in result["final"].items():
+        seeds = ", ".join(f"{v:.3g}" for v in final["seeds"])
+        verdict = "every seed better" if final["every_seed_better"] else "not every seed better"
+        lines.append(
+            f"last round, {metric}: seeds {seeds}; rubric {final['rubric']:.3g}: {verdict}"
+        )
+    gate = result["gate"]
+    lines.append(
+        f"gate: {gate['candidates']} candidates, {gate['promoted']} promoted, {gate['refused']} "
+        f"refused {gate['refused_for']}; {gate['promoted_worse_on_eval']} promotions had a higher "
+        "MAE on the held-out comments than the adapter they replaced"
     )
     lines.append(f"\n{result['minutes']} minutes; `{result['command']}`")
     return "\n".join(lines)

@@ -38,6 +38,7 @@ from training.sim_learners import GRPO, train_approved, train_grpo, train_judged
 from training.simulation import TEAM, Person, Taste, agreement, judgement, reaction, shifts
 
 LEARNERS = ("approved", "judged", "grpo", "approved+grpo")
+PARENTS = ("promoted", "cold-start")
 REVIEWER = "rev"
 
 
@@ -63,9 +64,10 @@ class Plan:
     rounds: int = 5
     learner: str = "approved"
     grpo_steps: int = 32
-    # Train each candidate from the cold start on all the feedback so far, instead of continuing
-    # the promoted adapter: the same rows are then not trained on again in every later round.
-    restart: bool = False
+    # What a candidate is trained from: "promoted" continues the promoted adapter; "cold-start"
+    # trains from the cold start on all the feedback so far, so that the same rows are not
+    # trained on again in every later round.
+    parent: str = "promoted"
     team: tuple[Person, ...] = TEAM
     taste: Taste = field(default_factory=Taste)
     tolerance: int = 10
@@ -85,6 +87,8 @@ class Loop:
     ) -> None:
         if plan.learner not in LEARNERS:
             raise ValueError(f"learner must be one of {LEARNERS}, got {plan.learner!r}")
+        if plan.parent not in PARENTS:
+            raise ValueError(f"parent must be one of {PARENTS}, got {plan.parent!r}")
         self.fake, self.repository, self.plan, self.work = fake, repository, plan, work
         self.rng = random.Random(plan.seed)
         self.eval_comments = [Comment(r["body"], r["diff_hunk"], r["path"]) for r in eval_rows]
@@ -231,8 +235,8 @@ class Loop:
         records = DataStore(self.fake.client().get_repo(self.repository)).read_feedback()
         learn = train_judged if self.plan.learner == "judged" else train_approved
         try:
-            parent = self.plan.cold_start if self.plan.restart else self.current
-            candidate = learn(records, out / "approved", self.plan.base, parent)
+            parent = self.plan.cold_start if self.plan.parent == "cold-start" else self.current
+            candidate = learn(records, out / "sft", self.plan.base, parent)
         except ReviewForgeError as exc:
             return f"not trained: {exc}"
         if self.plan.learner == "approved+grpo":
