@@ -21,6 +21,8 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.10.0
 WORKDIR /opt/review-forge
 COPY pyproject.toml README.md ./
 COPY bot ./bot
+COPY training ./training
+COPY hooks ./hooks
 RUN pip install ".[model]"
 
 ENTRYPOINT ["review-forge", "action"]

@@ -102,11 +102,11 @@ def main() -> None:
             )
         n_rows = sum(1 for line in rows_file.open(encoding="utf-8") if line.strip())
         out = str(Path(tmp) / "out.jsonl")
-        cli = [sys.executable, "-m", "bot"]
+        cli = [sys.executable, "-m", "review_forge.bot"]
         script = shutil.which("review-forge")
         measurements = [
             ("python -c pass (interpreter start)", [sys.executable, "-c", "pass"], None, 1),
-            ('review-forge score "x" (python -m bot)', [*cli, "score", "x"], 0.5, 1),
+            ('review-forge score "x" (python -m review_forge.bot)', [*cli, "score", "x"], 0.5, 1),
         ]
         if script:
             measurements.append(

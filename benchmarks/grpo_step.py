@@ -35,10 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ["DO_NOT_TRACK"] = "1"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 RECIPE = ROOT / "training" / "configs" / "grpo_cpu.yaml"
 RUNS = ("trl-defaults", "ours")
@@ -64,8 +61,8 @@ def tinyllama_shape(vocab_size: int, pad_id: int, bos_id: int, eos_id: int):
 
 def one_prompt(tokenizer, folder: Path):
     """A one-row GRPO dataset (our dataset class): the median-length synthetic prompt."""
-    from training.data_synthesis import synthesize, write_jsonl
-    from training.oumi_data import ReviewForgeGrpoDataset
+    from review_forge.training.data_synthesis import synthesize, write_jsonl
+    from review_forge.training.oumi_data import ReviewForgeGrpoDataset
 
     rows = synthesize(60, seed=0)
     full = ReviewForgeGrpoDataset(
@@ -119,14 +116,14 @@ def grpo_args(run: str, out: str):
 
 def measure(run: str) -> dict:
     """One GRPO step in this process; returns its timings and this process's peak RSS."""
+    import review_forge.training.oumi_registry  # noqa: F401 - registers the rewards
     import torch
+    from review_forge.training.rewards import feedback_reward, format_reward, target_score_reward
     from transformers import AutoModelForCausalLM, TrainerCallback
     from transformers.utils import logging as hf_logging
     from trl import GRPOTrainer
 
-    import training.oumi_registry  # noqa: F401 - registers the rewards
-    from training.rewards import feedback_reward, format_reward, target_score_reward
-    from training.tiny_model import build_tokenizer
+    from tests.support.tiny_model import build_tokenizer
 
     class StepClock(TrainerCallback):
         """Times the training step only (not model building or trainer setup)."""
@@ -245,7 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     for run in RUNS:
         print(f"measuring {run} (its own process)...", file=sys.stderr, flush=True)
         child = subprocess.run(
-            [sys.executable, __file__, "--run", run], capture_output=True, text=True, check=False
+            [sys.executable, "-m", "benchmarks.grpo_step", "--run", run],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if child.returncode != 0:
             print(child.stderr[-3000:], file=sys.stderr)

@@ -65,11 +65,15 @@ def main() -> None:
         drafts = write_drafts(folder, args.drafts)
         commands = {
             "python -c pass (baseline)": [python, "-c", "pass"],
-            "python -c 'import hooks.review_lint'": [python, "-c", "import hooks.review_lint"],
-            f"python -m hooks.review_lint <{len(drafts)} drafts>": [
+            "python -c 'import review_forge.hooks.review_lint'": [
+                python,
+                "-c",
+                "import review_forge.hooks.review_lint",
+            ],
+            f"python -m review_forge.hooks.review_lint <{len(drafts)} drafts>": [
                 python,
                 "-m",
-                "hooks.review_lint",
+                "review_forge.hooks.review_lint",
                 *drafts,
             ],
             f"review-lint <{len(drafts)} drafts> (console script)": [str(script), *drafts],

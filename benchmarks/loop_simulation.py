@@ -38,13 +38,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ["DO_NOT_TRACK"] = "1"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from training.sim_loop import LEARNERS, PARENTS  # noqa: E402
-from training.simulation import review_comments, spread  # noqa: E402
+from benchmarks.simulation.loop import LEARNERS, PARENTS  # noqa: E402
+from benchmarks.simulation.people import review_comments, spread  # noqa: E402
 
 EVAL_SEED = 424242
 WARMUP_SEED = 1
@@ -58,9 +55,8 @@ def round_rows(seed: int, number: int, per_round: int) -> list[dict[str, Any]]:
 
 def worker(args: argparse.Namespace) -> None:
     """One seed: its own fake GitHub, the cold start promoted, then the rounds."""
-    from fake_github import FakeGitHub
-
-    from training.sim_loop import Loop, Plan
+    from benchmarks.simulation.loop import Loop, Plan
+    from tests.support.fake_github import FakeGitHub
 
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
@@ -89,7 +85,7 @@ def worker(args: argparse.Namespace) -> None:
 
 def cold_start(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Base model, SFT warm-up, and the held-out comments (none seen in any training)."""
-    from training.sim_model import WARMUP, build_base, warm_up
+    from benchmarks.simulation.model import WARMUP, build_base, warm_up
 
     started = time.monotonic()
     warm_rows = review_comments(args.warmup_rows, seed=WARMUP_SEED)
@@ -118,7 +114,15 @@ def run_seeds(args: argparse.Namespace, work: Path) -> dict[int, list[dict[str, 
     while pending or running:
         while pending and len(running) < args.jobs:
             seed = pending.pop(0)
-            cmd = [sys.executable, __file__, "--worker", str(seed), "--work", str(work)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "benchmarks.loop_simulation",
+                "--worker",
+                str(seed),
+                "--work",
+                str(work),
+            ]
             cmd += _shared_flags(args)
             env = dict(os.environ)
             core = min(cores, key=lambda c: sum(c == used for *_, used in running))
@@ -278,8 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         print("cold start: base model and SFT warm-up ...", flush=True)
         cold = cold_start(args, work)
         logs = run_seeds(args, work)
-        from bot.scoring import Comment, RubricScorer
-        from training.simulation import agreement, judgement, shifts
+        from review_forge.bot.scoring.rubric import RubricScorer
+        from review_forge.bot.scoring.score import Comment
+
+        from benchmarks.simulation.people import agreement, judgement, shifts
 
         rows = json.loads((work / "eval.json").read_text(encoding="utf-8"))
         comments = [Comment(r["body"], r["diff_hunk"], r["path"]) for r in rows]

@@ -6,7 +6,7 @@ commented line. Written for this project (no third-party text).
 
 from __future__ import annotations
 
-from bot.scoring import Comment
+from review_forge.bot.scoring.score import Comment
 
 _CLIENT_HUNK = """\
 @@ -1,18 +1,24 @@

@@ -27,7 +27,6 @@ the machine slow both paths alike; run it on a quiet machine for absolute number
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -37,12 +36,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import torch  # after the telemetry switches above
-from review_fixture import COMMENTS  # a sibling file, found through sys.path
+
+from benchmarks.review_fixture import COMMENTS  # a sibling file, found through sys.path
 
 BASELINE_NEW_TOKENS = 128
 TINYLLAMA_SHAPE = {
@@ -77,7 +73,7 @@ def setup(folder: Path) -> None:
     from transformers import LlamaConfig, LlamaForCausalLM
     from transformers.utils import logging as hf_logging
 
-    from training.tiny_model import build_tokenizer
+    from tests.support.tiny_model import build_tokenizer
 
     hf_logging.disable_progress_bar()
 
@@ -115,7 +111,7 @@ def peak_rss_gb() -> float:
 
 
 def run_ours(base: Path, adapter: Path) -> dict[str, float | str]:
-    from bot.model import load
+    from review_forge.bot.scoring.model import load
 
     start = time.perf_counter()
     scorer = load(str(base), str(adapter))
@@ -136,16 +132,15 @@ def run_ours(base: Path, adapter: Path) -> dict[str, float | str]:
         "batch": min(scorer.batch_size, len(COMMENTS)),
     }
     del scorer, scores
-    from bot import model as model_module
+    from review_forge.bot.scoring import model as model_module
 
     model_module._LOADED.clear()  # free the bf16 weights before the baseline loads its own
     return result
 
 
 def run_baseline(base: Path) -> dict[str, float | str]:
+    from review_forge.bot.scoring.prompt import build_messages
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from bot.prompt import build_messages
 
     start = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(base)
@@ -186,7 +181,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="score-latency-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--setup-only", tmp], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.score_latency", "--setup-only", tmp], check=True
+        )
         print(
             f"setup (tokenizer training, random TinyLlama-shaped model, adapter): "
             f"{time.perf_counter() - started:.0f} s, not measured"

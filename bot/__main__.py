@@ -1,7 +1,7 @@
-"""`python -m bot` runs the review-forge CLI."""
+"""`python -m review_forge.bot` runs the review-forge CLI."""
 
 import sys
 
-from bot.cli import main
+from review_forge.bot.cli import main
 
 sys.exit(main())

@@ -17,16 +17,15 @@ from typing import Any
 
 from github import Github, GithubException
 from github.PullRequest import PullRequest
-
-from bot import activities, runner
-from bot.activities import REVIEW, Reply, Skip
-from bot.adapter_store import data_branch_scorer, is_data_branch
-from bot.config import Config
-from bot.errors import GitHubError, InputError
-from bot.github_api import call_with_retries, connect, paged
-from bot.reply import Row, render_reply, render_summary
-from bot.score import Score
-from bot.scoring import Comment, Scorer, make_scorer
+from review_forge.bot.errors import GitHubError, InputError
+from review_forge.bot.github import event as activities
+from review_forge.bot.github import runner
+from review_forge.bot.github.client import call_with_retries, connect, paged
+from review_forge.bot.github.event import REVIEW, Reply, Skip
+from review_forge.bot.github.reply import Row, render_reply, render_summary
+from review_forge.bot.scoring.score import Comment, Score, Scorer
+from review_forge.bot.scoring.scorer import choose_scorer
+from review_forge.bot.settings import Config
 
 LOW_SCORE = 50  # a comment below this (or below min_score, when set) gets a ::warning annotation
 READ_ONLY = "Resource not accessible by integration"  # GitHub's 403 for a fork's read-only token
@@ -48,7 +47,7 @@ def run(config: Config) -> int:
     """The Action's entry: real event, real GitHub client, real scorer."""
     event_name, payload = read_event(config)
     gh = connect(config)
-    return act(config, event_name, payload, gh, lambda: scorer_for(config, gh))
+    return act(config, event_name, payload, gh, lambda: choose_scorer(config, gh))
 
 
 def read_event(config: Config) -> tuple[str | None, dict[str, Any]]:
@@ -64,13 +63,6 @@ def read_event(config: Config) -> tuple[str | None, dict[str, Any]]:
     if not isinstance(payload, dict):
         raise InputError(f"the event payload {config.event_path} is not a JSON object")
     return config.event_name, payload
-
-
-def scorer_for(config: Config, gh: Github) -> tuple[Scorer, str | None]:
-    """The scorer the configuration asks for, and why the model is not used when it is not."""
-    if is_data_branch(config.adapter):  # the adapter the retrain workflow promoted
-        return data_branch_scorer(config, gh)
-    return make_scorer(config), None
 
 
 def act(

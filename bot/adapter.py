@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ModelUnavailable
+from review_forge.bot.errors import ModelUnavailable
 
 CONFIG_FILE = "adapter_config.json"
 WEIGHTS_FILE = "adapter_model.safetensors"

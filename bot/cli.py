@@ -1,8 +1,8 @@
 """`review-forge` command line: the entry point and its one catch-all.
 
-Each command lives in `bot/commands/<name>.py` with `add_arguments(parser)` and
-`run(args) -> int`. Only the command being run is imported, so `review-forge score` never pays
-for PyGithub or torch.
+Each command is a module with `add_arguments(parser)` and `run(args) -> int`: the bot's in
+`bot/commands/`, `retrain` in `training/retrain.py`. Only the command being run is imported, so
+`review-forge score` never pays for PyGithub or torch, and the Action never loads the trainer.
 """
 
 from __future__ import annotations
@@ -13,15 +13,35 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot import __version__
-from bot.errors import ReviewForgeError
+from review_forge.bot import __version__
+from review_forge.bot.errors import ReviewForgeError
+from review_forge.bot.settings import disable_telemetry
 
-COMMANDS: dict[str, str] = {
-    "score": "score review comments (text, file, stdin or JSONL) with the rubric or the model",
-    "action": "run as the GitHub Action: score the event's review comments and reply in thread",
-    "collect": "gather 👍/👎 reactions on the bot's replies into the data branch",
-    "learn": "record feedback on a score by hand, to the data branch or a local JSONL",
-    "eval": "compare two scorers on a held-out set; --gate fails when the candidate is worse",
+COMMANDS: dict[str, tuple[str, str]] = {
+    "score": (
+        "review_forge.bot.commands.score",
+        "score review comments (text, file, stdin or JSONL) with the rubric or the model",
+    ),
+    "action": (
+        "review_forge.bot.commands.action",
+        "run as the GitHub Action: score the event's review comments and reply in thread",
+    ),
+    "collect": (
+        "review_forge.bot.commands.collect",
+        "gather 👍/👎 reactions on the bot's replies into the data branch",
+    ),
+    "learn": (
+        "review_forge.bot.commands.learn",
+        "record feedback on a score by hand, to the data branch or a local JSONL",
+    ),
+    "eval": (
+        "review_forge.bot.commands.eval",
+        "compare two scorers on a held-out set; --gate fails when the candidate is worse",
+    ),
+    "retrain": (
+        "review_forge.training.retrain",
+        "train a new adapter from the data branch's feedback; promote it only when it is better",
+    ),
 }
 
 
@@ -32,7 +52,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"review-forge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, summary in COMMANDS.items():
+    for name, (_, summary) in COMMANDS.items():
         child = sub.add_parser(name, help=summary, description=summary)
         if name == command:
             _module(name).add_arguments(child)
@@ -40,7 +60,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 
 
 def _module(name: str):  # noqa: ANN202 - a command module
-    return importlib.import_module(f"bot.commands.{name}")
+    return importlib.import_module(COMMANDS[name][0])
 
 
 def _command_in(argv: Sequence[str]) -> str | None:
@@ -48,6 +68,7 @@ def _command_in(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    disable_telemetry()
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_in(argv)
     try:

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import CONFIG_FILE, Config, load_config
-from bot.errors import InputError, ReviewForgeError
-from bot.score import Score
-from bot.scoring import Comment, make_scorer
+from review_forge.bot.errors import InputError, ReviewForgeError
+from review_forge.bot.scoring.score import Comment, Score
+from review_forge.bot.scoring.scorer import make_scorer
+from review_forge.bot.settings import CONFIG_FILE, Config, load_config
 
 DEFAULT_MIN_SCORE = 60
 # The two worst dimensions are what to fix first; listing all four is noise in a terminal.

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-
-from bot.cli import main
-from bot.marker import find_marker, find_score, make_marker
+from review_forge.bot.cli import main
+from review_forge.bot.github.marker import find_marker, find_score, make_marker
 
 HOOKS = Path(__file__).parent / "fixtures" / "webhooks"
 RC = "pull_request_review_comment"
@@ -297,10 +296,10 @@ def test_a_refusal_that_is_not_a_fork_fails_the_step_after_the_summary(gh, actio
 
 def test_giving_up_reports_what_was_done_and_fails(gh, tmp_path):
     """After retries GitHub still fails: the summary says so, the run fails with one line."""
-    from bot.action import act
-    from bot.config import load_config
-    from bot.github_api import connect
-    from bot.scoring import RubricScorer
+    from review_forge.bot.action import act
+    from review_forge.bot.github.client import connect
+    from review_forge.bot.scoring.rubric import RubricScorer
+    from review_forge.bot.settings import load_config
 
     first, _ = seed(gh)
     second = gh.add_review_comment(PR, "Why not a dict here?", user="octocat")
@@ -461,7 +460,7 @@ def test_min_score_fails_the_step_only_when_set_and_missed(gh, action, min_score
 
 
 def test_outputs_survive_values_that_contain_the_delimiter_syntax(tmp_path):
-    from bot.runner import write_outputs
+    from review_forge.bot.github.runner import write_outputs
 
     out = tmp_path / "output"
     write_outputs(str(out), {"report": "a\nEOF\nreport<<EOF\nb", "score": "7"})
@@ -508,8 +507,8 @@ def test_the_installed_entry_point_runs_end_to_end(gh, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env |= _env(gh, tmp_path, RC, event, {"scorer": "rubric"})
 
-    proc = subprocess.run([sys.executable, "-m", "bot", "action"], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
+    proc = subprocess.run([sys.executable, "-m", "review_forge.bot", "action"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
 
     assert proc.returncode == 0, proc.stderr
     (reply,) = bot_replies(gh).values()

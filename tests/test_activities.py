@@ -7,11 +7,20 @@ import json
 from pathlib import Path
 
 import pytest
-
-from bot.activities import ISSUE, REVIEW, Fetch, Reply, Skip, is_bot, needs, own_replies, plan
-from bot.config import Config
-from bot.errors import InputError
-from bot.marker import make_marker
+from review_forge.bot.errors import InputError
+from review_forge.bot.github.event import (
+    ISSUE,
+    REVIEW,
+    Fetch,
+    Reply,
+    Skip,
+    is_bot,
+    needs,
+    own_replies,
+    plan,
+)
+from review_forge.bot.github.marker import make_marker
+from review_forge.bot.settings import Config
 
 HOOKS = Path(__file__).parent / "fixtures" / "webhooks"
 TOP = 284312630  # the review comment in octokit's pull_request_review_comment examples

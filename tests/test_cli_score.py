@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from bot.score import DIMENSIONS
+from review_forge.bot.scoring.score import DIMENSIONS
 
 GOOD = (
     "Please rename `tmp` to `retry_count`, because the loop below reads it as the number of "
@@ -24,7 +23,7 @@ def review_forge(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.Comple
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
     env["PYTHONIOENCODING"] = "utf-8"
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "score", *args],
+        [sys.executable, "-m", "review_forge.bot", "score", *args],
         input=stdin,
         capture_output=True,
         cwd=cwd,
@@ -249,7 +248,7 @@ def test_help_lists_the_batch_and_scorer_options(tmp_path):
 def test_closed_output_pipe_is_quiet():
     """`review-forge score ... | head -1`: the reader leaves early; no internal error is printed."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "score", "LGTM", "--json"],
+        [sys.executable, "-m", "review_forge.bot", "score", "LGTM", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -22,15 +22,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from review_forge.bot.cli import main as review_forge
+from review_forge.bot.github.data_branch import DataStore, latest_per_reply
+from review_forge.bot.github.marker import find_marker, find_score
+from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
+from review_forge.training.dataset import synthetic_rows
 
-from bot.cli import main as review_forge
-from bot.marker import find_marker, find_score
-from bot.score import DIMENSIONS, Score, render
-from bot.scoring import Comment
-from bot.store import DataStore, latest_per_reply
-from training.retrain import main as retrain
-from training.retrain_data import synthetic_rows
-from training.tiny_model import spoil_adapter
+from tests.support.tiny_model import spoil_adapter
 
 BOT = "github-actions[bot]"
 PR = 2
@@ -55,7 +53,7 @@ QUICK = ["--max-steps", "2", "--warmup-steps", "2", "--synthetic", "8", "--heldo
 
 @pytest.fixture(scope="module")
 def taught_base(tiny_model_dir, tmp_path_factory) -> Path:
-    from training.tiny_model import teach
+    from tests.support.tiny_model import teach
 
     out = tmp_path_factory.mktemp("taught") / "model"
     shutil.copytree(tiny_model_dir, out)
@@ -154,7 +152,9 @@ def test_reactions_become_an_adapter_that_the_next_run_scores_with(
 
     # 4. Retrain: trains, passes the gate against the base model, commits adapter/ and a report.
     summary = github_env("201")
-    assert retrain(["--base-model", str(taught_base), *QUICK]) == 0, capsys.readouterr().err
+    assert review_forge(["retrain", "--base-model", str(taught_base), *QUICK]) == 0, (
+        capsys.readouterr().err
+    )
     files = fake.files("review-forge-data")
     assert {p for p in files if p.startswith("adapter/")} == {
         "adapter/adapter_model.safetensors", "adapter/adapter_config.json", "adapter/manifest.json",
@@ -199,7 +199,7 @@ def test_reactions_become_an_adapter_that_the_next_run_scores_with(
     worse = spoil_adapter(promoted, tmp_path / "worse")
     adapter_before = {p: b for p, b in files.items() if p.startswith("adapter/")}
     summary = github_env("202")
-    assert retrain(["--candidate", str(worse), *QUICK]) == 0
+    assert review_forge(["retrain", "--candidate", str(worse), *QUICK]) == 0
     out = capsys.readouterr().out
     files = fake.files("review-forge-data")
     assert {p: b for p, b in files.items() if p.startswith("adapter/")} == adapter_before
@@ -214,7 +214,7 @@ def test_reactions_become_an_adapter_that_the_next_run_scores_with(
 
     # 7. The next retrain continues the promoted adapter (no warm-up) and replaces it.
     github_env("203")
-    assert retrain(["--max-steps", "1", *QUICK[2:]]) == 0, capsys.readouterr().err
+    assert review_forge(["retrain", "--max-steps", "1", *QUICK[2:]]) == 0, capsys.readouterr().err
     manifest = json.loads(fake.files("review-forge-data")["adapter/manifest.json"])
     assert manifest["revision"] != revision
     assert manifest["parent_revision"] == manifest["trained_from_revision"] == revision

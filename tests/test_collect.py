@@ -9,13 +9,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from bot.cli import main
-from bot.collect import RATE_RESERVE, collect
-from bot.config import Config
-from bot.reply import render_reply
-from bot.scoring import Comment, RubricScorer
-from bot.store import DataStore, latest_per_reply
+from review_forge.bot.cli import main
+from review_forge.bot.feedback.collect import RATE_RESERVE, collect
+from review_forge.bot.github.data_branch import DataStore, latest_per_reply
+from review_forge.bot.github.reply import render_reply
+from review_forge.bot.scoring.rubric import RubricScorer
+from review_forge.bot.scoring.score import Comment
+from review_forge.bot.settings import Config
 
 BOT = "github-actions[bot]"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -10,11 +10,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from bot.score import DIMENSIONS, parse
-from training.data_synthesis import KINDS, QUALITIES, main, synthesize
-from training.judge_relabel import read_judgement, relabel_with_judge
-from training.synthetic_templates import LANGUAGES
+from review_forge.bot.scoring.score import DIMENSIONS, parse
+from review_forge.training.data_synthesis import KINDS, QUALITIES, main, synthesize
+from review_forge.training.judge_relabel import read_judgement, relabel_with_judge
+from review_forge.training.synthetic_templates import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 HUNK_HEADER = re.compile(r"^@@ -(\d+),(\d+) \+(\d+),(\d+) @@$")
@@ -204,10 +203,10 @@ def test_a_judge_answering_in_the_canonical_format_relabels_score_and_dimensions
 
     import torch
     import yaml
+    from review_forge.bot.scoring.prompt import SYSTEM_PROMPT
+    from review_forge.bot.scoring.score import Score, render
 
-    from bot.prompt import SYSTEM_PROMPT
-    from bot.score import Score, render
-    from training.tiny_model import teach
+    from tests.support.tiny_model import teach
 
     rows = [{**r, "diff_hunk": None, "path": None} for r in synthesize(3, seed=2)]
     answers = {

@@ -6,12 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from bot.cli import main
-from bot.evaluate import Metrics, Tolerances, agrees, gate, load_heldout, measure
-from bot.rubric import score_comment
-from bot.score import DIMENSIONS, Score, render
-from bot.scoring import Comment
+from review_forge.bot.cli import main
+from review_forge.bot.gate import Metrics, Tolerances, agrees, gate, load_heldout, measure
+from review_forge.bot.scoring.rubric import score_comment
+from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
 
 
 def score(value: int, dims: int | None = None, fallback: str | None = None) -> Score:
@@ -144,9 +142,8 @@ def train_adapter(base: Path, answers: list[tuple[tuple, str]], out: Path, steps
     canonical format, as a trained one would (the random base alone writes noise)."""
     import torch
     from peft import LoraConfig, get_peft_model
+    from review_forge.bot.scoring.prompt import build_messages
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from bot.prompt import build_messages
 
     tok = AutoTokenizer.from_pretrained(base)
     torch.manual_seed(0)
@@ -181,7 +178,7 @@ def train_adapter(base: Path, answers: list[tuple[tuple, str]], out: Path, steps
 def setup(tiny_model_dir, tmp_path_factory):
     """Held-out rows whose labels disagree with the rubric (people rated them), an adapter that
     answers them right, and a random adapter whose answers never parse."""
-    from training.tiny_model import build_tiny_adapter
+    from tests.support.tiny_model import build_tiny_adapter
 
     root = tmp_path_factory.mktemp("eval")
     rubric = [score_comment(Comment(*b)).score for b in BODIES]

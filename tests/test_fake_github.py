@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from fake_github import NOT_ACCESSIBLE
 from github import Auth, Github, GithubException, InputGitTreeElement, RateLimitExceededException
 from github.GithubException import BadCredentialsException
+
+from tests.support.fake_github import NOT_ACCESSIBLE
 
 
 def test_stored_review_comments_come_back_with_author_thread_and_reaction_counts(fake_github):

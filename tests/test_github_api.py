@@ -7,10 +7,9 @@ import socket
 
 import pytest
 from github import Auth, Github, GithubException
-
-from bot.config import Config
-from bot.errors import ConfigError, GitHubError
-from bot.github_api import call_with_retries, connect, paged
+from review_forge.bot.errors import ConfigError, GitHubError
+from review_forge.bot.github.client import call_with_retries, connect, paged
+from review_forge.bot.settings import Config
 
 
 def _config(server, **extra) -> Config:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
+from review_forge.bot.scoring.rubric import score_comment
+from review_forge.bot.scoring.score import Comment
+from review_forge.training.judgement import features, fit
 
-from bot.rubric import score_comment
-from bot.scoring import Comment
-from training.judgement import features, fit
-from training.simulation import TEAM, judgement, reaction, review_comments, shifts
+from benchmarks.simulation.people import TEAM, judgement, reaction, review_comments, shifts
 
 
 def _records(rows: list[dict], noise: float, seed: int) -> list[dict]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from bot.cli import main
-from bot.learn import Verdict
-from bot.reply import render_reply
-from bot.score import Score
-from bot.scoring import Comment, RubricScorer
-from bot.store import DataStore, latest_per_reply, parse_jsonl
+from review_forge.bot.cli import main
+from review_forge.bot.feedback.learn import Verdict
+from review_forge.bot.github.data_branch import DataStore, latest_per_reply, parse_jsonl
+from review_forge.bot.github.reply import render_reply
+from review_forge.bot.scoring.rubric import RubricScorer
+from review_forge.bot.scoring.score import Comment, Score
 
 TEXT = "Rename `x` to `retries`: it counts retries, and the name hides that."
 

@@ -15,14 +15,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from review_forge.bot.github.data_branch import DataStore, latest_per_reply
+from review_forge.bot.github.marker import find_marker, find_score
+from review_forge.bot.scoring.rubric import score_comment
+from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
+from review_forge.training.dataset import synthetic_rows
 
-from bot.marker import find_marker, find_score
-from bot.rubric import score_comment
-from bot.score import DIMENSIONS, Score, render
-from bot.scoring import Comment
-from bot.store import DataStore, latest_per_reply
-from training.retrain_data import synthetic_rows
-from training.simulation import (
+from benchmarks.simulation.people import (
     BARE_NIT,
     TESTS_SECURITY,
     Person,
@@ -156,7 +155,7 @@ def rows() -> dict[str, list[dict]]:
 @pytest.fixture(scope="module")
 def taught_base(tiny_model_dir, tmp_path_factory, rows) -> Path:
     """The tiny Llama taught to write ANSWER for every comment the loop and the gate show it."""
-    from training.tiny_model import teach
+    from tests.support.tiny_model import teach
 
     out = tmp_path_factory.mktemp("taught") / "model"
     shutil.copytree(tiny_model_dir, out)
@@ -169,9 +168,9 @@ def taught_base(tiny_model_dir, tmp_path_factory, rows) -> Path:
 def test_rounds_run_end_to_end_and_the_gate_keeps_a_worse_adapter_out(
     fake_github, taught_base, rows, tmp_path
 ):
-    from training.sim_loop import Loop, Plan
-    from training.sim_model import WARMUP, warm_up
-    from training.tiny_model import spoil_adapter
+    from benchmarks.simulation.loop import Loop, Plan
+    from benchmarks.simulation.model import WARMUP, warm_up
+    from tests.support.tiny_model import spoil_adapter
 
     fake = fake_github
     # The warm-up's wiring, at a learning rate that leaves the taught answer as it is: the

@@ -4,8 +4,7 @@ reviewer's pasted marker never outranks the bot's own final lines."""
 from __future__ import annotations
 
 import pytest
-
-from bot.marker import encode_score, find_marker, find_score, make_marker
+from review_forge.bot.github.marker import encode_score, find_marker, find_score, make_marker
 
 
 @pytest.mark.parametrize(
@@ -63,7 +62,7 @@ def test_missing_or_broken_score_is_none(body):
 
 
 def test_a_score_object_encodes_as_its_dict():
-    from bot.score import DIMENSIONS, Score
+    from review_forge.bot.scoring.score import DIMENSIONS, Score
 
     score = Score(score=70, dimensions=dict.fromkeys(DIMENSIONS, 70), scorer="rubric")
 

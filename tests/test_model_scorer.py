@@ -17,17 +17,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from review_forge.bot.adapter import adapter_revision
+from review_forge.bot.errors import ModelUnavailable
+from review_forge.bot.scoring.generation import answer_complete
+from review_forge.bot.scoring.model import ModelScorer, load
+from review_forge.bot.scoring.prompt import build_messages
+from review_forge.bot.scoring.rubric import score_comment
+from review_forge.bot.scoring.score import Comment, Score, parse, render
+from review_forge.bot.scoring.scorer import make_scorer
+from review_forge.bot.settings import load_config
 
-from bot.adapter import adapter_revision
-from bot.config import load_config
-from bot.errors import ModelUnavailable
-from bot.generation import answer_complete
-from bot.model import ModelScorer, load
-from bot.prompt import build_messages
-from bot.rubric import score_comment
-from bot.score import Score, parse, render
-from bot.scoring import Comment, make_scorer
-from training.tiny_model import build_tiny_adapter, build_tiny_model, teach
+from tests.support.tiny_model import build_tiny_adapter, build_tiny_model, teach
 
 HUNK = "@@ -10,4 +10,6 @@ def load(path):\n     data = read(path)\n+    tmp = data.split()\n"
 COMMENTS = [
@@ -182,7 +182,7 @@ def test_long_diff_is_cut_from_the_top_so_prompt_and_answer_fit(tiny_model_dir, 
     scorer = load(str(tiny_model_dir))
     lines = [f"+    value_{i} = compute({i})" for i in range(3000)]
     comment = Comment("Why is `value_2999` computed twice?", "\n".join(lines), "big.py")
-    with caplog.at_level(logging.WARNING, logger="bot.model"):
+    with caplog.at_level(logging.WARNING, logger="review_forge.bot.scoring.model"):
         ids = scorer.prompt_ids(comment)
         answer = scorer.generate_ids([comment])[0]
     assert len(ids) > scorer.context - scorer.answer_tokens - 40  # cut no more than needed
@@ -196,7 +196,7 @@ def test_long_diff_is_cut_from_the_top_so_prompt_and_answer_fit(tiny_model_dir, 
 def test_long_comment_is_cut_after_the_hunk_is_dropped(tiny_model_dir, caplog):
     scorer = load(str(tiny_model_dir))
     body = "Please check the retry loop. " * 800
-    with caplog.at_level(logging.WARNING, logger="bot.model"):
+    with caplog.at_level(logging.WARNING, logger="review_forge.bot.scoring.model"):
         ids = scorer.prompt_ids(Comment(body, HUNK, "a.py"))
     assert len(ids) + scorer.answer_tokens <= scorer.context
     assert "tmp = data.split()" not in scorer.tokenizer.decode(ids)
@@ -205,7 +205,7 @@ def test_long_comment_is_cut_after_the_hunk_is_dropped(tiny_model_dir, caplog):
 
 def test_short_prompt_is_not_cut(tiny_model_dir, caplog):
     scorer = load(str(tiny_model_dir))
-    with caplog.at_level(logging.WARNING, logger="bot.model"):
+    with caplog.at_level(logging.WARNING, logger="review_forge.bot.scoring.model"):
         ids = scorer.prompt_ids(COMMENTS[1])
     assert ids == scorer.encode(build_messages(COMMENTS[1].body, HUNK, "a.py"))
     assert caplog.text == ""
@@ -283,7 +283,7 @@ def run(args: list[str], pythonpath: str = "") -> subprocess.CompletedProcess[st
 
 
 def score_cli(*flags: str, pythonpath: str = "") -> subprocess.CompletedProcess[str]:
-    return run(["-m", "bot", "score", *flags], pythonpath)
+    return run(["-m", "review_forge.bot", "score", *flags], pythonpath)
 
 
 def test_cli_prints_the_fallback_score_object_for_a_garbage_answer(tiny_model_dir, adapter_dir):
@@ -349,6 +349,9 @@ def test_without_the_extras_model_says_what_to_install_and_auto_uses_the_rubric(
 
 
 def test_importing_the_model_module_does_not_import_torch():
-    code = "import sys, bot.model, bot.adapter, bot.prompt_fit; print('torch' in sys.modules)"
+    code = (
+        "import sys, review_forge.bot.scoring.model, review_forge.bot.adapter, "
+        "review_forge.bot.scoring.prompt_fit; print('torch' in sys.modules)"
+    )
     result = run(["-c", code])
     assert result.stdout.strip() == "False", result.stderr

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from bot.errors import InputError
-from bot.prompt import build_messages
-from bot.score import DIMENSIONS, Score, render
-from training.rows import read_training_data
+from review_forge.bot.errors import InputError
+from review_forge.bot.scoring.prompt import build_messages
+from review_forge.bot.scoring.score import DIMENSIONS, Score, render
+from review_forge.training.rows import read_training_data
 
 POSTED = Score(score=35, dimensions=dict.fromkeys(DIMENSIONS, 35)).to_dict()
 
@@ -136,7 +135,7 @@ def prompt_tokens(tokenizer, messages) -> int:
 
 
 def test_grpo_dataset_rows_carry_prompt_and_reward_columns(tmp_path, tokenizer):
-    from training.oumi_data import ReviewForgeGrpoDataset
+    from review_forge.training.oumi_data import ReviewForgeGrpoDataset
 
     file = write(
         tmp_path / "mixed.jsonl", [synthetic(0, 80), feedback(5, 0, 2, "2026-01-01T00:00:00Z")]
@@ -152,7 +151,7 @@ def test_grpo_dataset_rows_carry_prompt_and_reward_columns(tmp_path, tokenizer):
 
 
 def test_long_comments_are_cut_to_the_prompt_budget(tmp_path, tokenizer):
-    from training.oumi_data import ReviewForgeGrpoDataset
+    from review_forge.training.oumi_data import ReviewForgeGrpoDataset
 
     hunk = "\n".join(f"+    total += values[{i}]" for i in range(400))
     records = [synthetic(0, body="Please check this loop. " * 600, diff_hunk=hunk, path="a.py")]
@@ -174,7 +173,7 @@ def test_long_comments_are_cut_to_the_prompt_budget(tmp_path, tokenizer):
 
 
 def test_sft_dataset_keeps_synthetic_rows_with_their_canonical_completion(tmp_path, tokenizer):
-    from training.oumi_data import ReviewForgeSftDataset
+    from review_forge.training.oumi_data import ReviewForgeSftDataset
 
     file = write(tmp_path / "mixed.jsonl", [synthetic(0, 70), feedback(5, 3, 0, "2026-01-01")])
     rows = list(ReviewForgeSftDataset(dataset_path=str(file), tokenizer=tokenizer).to_hf())
@@ -185,7 +184,7 @@ def test_sft_dataset_keeps_synthetic_rows_with_their_canonical_completion(tmp_pa
 
 
 def test_sft_dataset_without_completions_is_refused(tmp_path, tokenizer):
-    from training.oumi_data import ReviewForgeSftDataset
+    from review_forge.training.oumi_data import ReviewForgeSftDataset
 
     file = write(tmp_path / "feedback.jsonl", [feedback(5, 3, 0, "2026-01-01")])
     with pytest.raises(InputError, match="needs synthetic rows"):

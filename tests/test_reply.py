@@ -8,9 +8,8 @@ import re
 
 import pytest
 from markdown_it import MarkdownIt
-
-from bot.marker import find_marker, find_score, make_marker
-from bot.reply import (
+from review_forge.bot.github.marker import find_marker, find_score, make_marker
+from review_forge.bot.github.reply import (
     COMMENT_LIMIT,
     FAIR_PROMPT,
     NOTE_CHARS,
@@ -22,7 +21,7 @@ from bot.reply import (
     render_reply,
     render_summary,
 )
-from bot.score import DIMENSIONS, Score
+from review_forge.bot.scoring.score import DIMENSIONS, Score
 
 MD = MarkdownIt("commonmark").enable("table")
 OUR_HTML = {"<sub>", "</sub>"}

@@ -12,21 +12,23 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from bot.adapter import adapter_revision
-from bot.adapter_store import cache_root, data_branch_scorer, fetch_adapter, git_blob_sha
-from bot.config import Config
-from bot.errors import ConfigError, ModelUnavailable
-from bot.evaluate import HeldOutRow, Report, Tolerances, gate, measure
-from bot.score import DIMENSIONS, Score
-from bot.scoring import Comment, RubricScorer
-from bot.store import DataStore
-from training.manifest import write_manifest
-from training.retrain import first_adapter_reasons, main
-from training.retrain_data import is_heldout, split_feedback, synthetic_rows
-from training.retrain_report import MAX_POINTS, chart, render
+from review_forge.bot.adapter import adapter_revision
+from review_forge.bot.cli import main as review_forge
+from review_forge.bot.errors import ConfigError, ModelUnavailable
+from review_forge.bot.gate import HeldOutRow, Report, Tolerances, gate, measure
+from review_forge.bot.github.adapter_store import cache_root, fetch_adapter, git_blob_sha
+from review_forge.bot.github.data_branch import DataStore
+from review_forge.bot.scoring.rubric import RubricScorer
+from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score
+from review_forge.bot.scoring.scorer import choose_scorer
+from review_forge.bot.settings import Config
+from review_forge.training.dataset import is_heldout, split_feedback, synthetic_rows
+from review_forge.training.manifest import write_manifest
+from review_forge.training.report import MAX_POINTS, chart, render
+from review_forge.training.retrain import first_adapter_reasons
 
 ROOT = Path(__file__).resolve().parents[1]
+REVIEW_FORGE = str(Path(sys.executable).with_name("review-forge"))  # the console script
 BRANCH = "review-forge-data"
 
 
@@ -171,7 +173,7 @@ def env(fake_github, monkeypatch, tmp_path):
 
 @pytest.fixture
 def candidate(tiny_model_dir, tmp_path):
-    from training.tiny_model import build_tiny_adapter
+    from tests.support.tiny_model import build_tiny_adapter
 
     return build_tiny_adapter(tiny_model_dir, tmp_path / "candidate", seed=3)
 
@@ -182,7 +184,9 @@ GIVEN = ["--synthetic", "0", "--heldout-synthetic", "2"]
 def test_a_first_adapter_that_does_not_write_the_format_is_refused(
     fake_github, env, candidate, tiny_model_dir, capsys
 ):
-    code = main(["--candidate", str(candidate), "--base-model", str(tiny_model_dir), *GIVEN])
+    code = review_forge(
+        ["retrain", "--candidate", str(candidate), "--base-model", str(tiny_model_dir), *GIVEN]
+    )
 
     assert code == 0
     files = fake_github.files(BRANCH)
@@ -202,7 +206,9 @@ def test_a_dry_run_commits_nothing_and_keeps_the_candidate(
 ):
     out = env / "out"
     args = ["--candidate", str(candidate), "--base-model", str(tiny_model_dir), "--dry-run"]
-    assert main([*args, "--min-validity", "0", "--output", str(out), *GIVEN]) == 0
+    assert (
+        review_forge(["retrain", *args, "--min-validity", "0", "--output", str(out), *GIVEN]) == 0
+    )
 
     assert fake_github.ref_sha(BRANCH) is None  # not even the branch was created
     report = json.loads((out / f"{_today()}-77.json").read_text())
@@ -218,7 +224,7 @@ def test_a_promoted_adapter_is_what_the_action_downloads_and_verifies(
     # A random base never parses, nor does the candidate: equal on every metric, so with no
     # validity floor the first adapter passes, and its manifest must satisfy the Action's checks.
     args = ["--candidate", str(candidate), "--base-model", str(tiny_model_dir)]
-    assert main([*args, "--min-validity", "0", *GIVEN]) == 0
+    assert review_forge(["retrain", *args, "--min-validity", "0", *GIVEN]) == 0
 
     stored = fetch_adapter(_store(fake_github), env / "cache")
     manifest = stored.manifest
@@ -235,7 +241,7 @@ def test_bad_input_is_one_line_and_exit_2(env, tmp_path):
     ]
     for args, message in cases:
         result = subprocess.run(
-            [sys.executable, "-m", "training.retrain", *args],
+            [REVIEW_FORGE, "retrain", *args],
             cwd=ROOT, capture_output=True, text=True, timeout=300,
             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GITHUB_TOKEN": "t"},
         )  # fmt: skip
@@ -246,7 +252,7 @@ def test_bad_input_is_one_line_and_exit_2(env, tmp_path):
 
 def test_help_names_the_knobs():
     result = subprocess.run(
-        [sys.executable, "-m", "training.retrain", "--help"], cwd=ROOT, capture_output=True,
+        [REVIEW_FORGE, "retrain", "--help"], cwd=ROOT, capture_output=True,
         text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0
@@ -325,12 +331,12 @@ def test_files_that_do_not_match_their_manifest_are_refused(
 
     with pytest.raises(ModelUnavailable, match="does not match its manifest"):
         fetch_adapter(_store(fake_github), tmp_path / "cache")
-    scorer, reason = data_branch_scorer(config, fake_github.client())
+    scorer, reason = choose_scorer(config, fake_github.client())
     assert isinstance(scorer, RubricScorer)
     assert "adapter/adapter_model.safetensors does not match its manifest" in reason
     assert reason.endswith("; the rubric scored it")
     with pytest.raises(ModelUnavailable):  # scorer: model never falls back silently
-        data_branch_scorer(replace(config, scorer="model"), fake_github.client())
+        choose_scorer(replace(config, scorer="model"), fake_github.client())
 
 
 @pytest.mark.parametrize(
@@ -346,16 +352,16 @@ def test_no_usable_adapter_means_the_rubric_and_says_why(fake_github, tmp_path, 
         _store(fake_github).add_files(files, "half an adapter")
     config = _config(fake_github, tmp_path)
 
-    scorer, reason = data_branch_scorer(config, fake_github.client())
+    scorer, reason = choose_scorer(config, fake_github.client())
 
     assert isinstance(scorer, RubricScorer) and reason.startswith(message)
     with pytest.raises(ModelUnavailable, match=message.split(" yet")[0]):
-        data_branch_scorer(replace(config, scorer="model"), fake_github.client())
-    assert data_branch_scorer(replace(config, scorer="rubric"), fake_github.client())[1] is None
+        choose_scorer(replace(config, scorer="model"), fake_github.client())
+    assert choose_scorer(replace(config, scorer="rubric"), fake_github.client())[1] is None
 
 
 def test_a_pin_keeps_the_adapter_of_that_commit(fake_github, tmp_path, tiny_model_dir):
-    from training.tiny_model import build_tiny_adapter
+    from tests.support.tiny_model import build_tiny_adapter
 
     one = build_tiny_adapter(tiny_model_dir, tmp_path / "one", seed=1)
     two = build_tiny_adapter(tiny_model_dir, tmp_path / "two", seed=2)
@@ -363,14 +369,14 @@ def test_a_pin_keeps_the_adapter_of_that_commit(fake_github, tmp_path, tiny_mode
     _promote(fake_github, two, tiny_model_dir)
     config = _config(fake_github, tmp_path, base_model=str(tiny_model_dir))
 
-    latest, _ = data_branch_scorer(config, fake_github.client())
-    held, _ = data_branch_scorer(replace(config, adapter=f"data-branch@{pinned}"),
+    latest, _ = choose_scorer(config, fake_github.client())
+    held, _ = choose_scorer(replace(config, adapter=f"data-branch@{pinned}"),
                                  fake_github.client())  # fmt: skip
 
     assert (latest.revision, held.revision) == (adapter_revision(two), adapter_revision(one))
     with pytest.raises(ConfigError, match="commit sha"):
-        data_branch_scorer(replace(config, adapter="data-branch@main"), fake_github.client())
-    scorer, reason = data_branch_scorer(
+        choose_scorer(replace(config, adapter="data-branch@main"), fake_github.client())
+    scorer, reason = choose_scorer(
         replace(config, adapter="data-branch@" + "0" * 40), fake_github.client()
     )
     assert isinstance(scorer, RubricScorer) and "is not on review-forge-data" in reason
@@ -378,7 +384,8 @@ def test_a_pin_keeps_the_adapter_of_that_commit(fake_github, tmp_path, tiny_mode
 
 def test_the_entry_point_turns_telemetry_off_before_oumi_or_the_hub_load(tmp_path):
     code = (
-        "import os, sys; import training.retrain; "
+        "import os, sys; from review_forge.bot.cli import main; "
+        "main(['retrain', '--candidate', 'x']); "
         "print(os.environ['DO_NOT_TRACK'], os.environ['HF_HUB_DISABLE_TELEMETRY'], "
         "'oumi' in sys.modules, 'huggingface_hub' in sys.modules)"
     )

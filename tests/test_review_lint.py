@@ -13,11 +13,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from bot.config import load_config
-from bot.score import Score
-from bot.scoring import Comment, make_scorer
-from hooks.review_lint import Section, format_comment, main, read_draft, split_draft, weakest
+from review_forge.bot.scoring.score import Comment, Score
+from review_forge.bot.scoring.scorer import make_scorer
+from review_forge.bot.settings import load_config
+from review_forge.hooks.review_lint import (
+    Section,
+    format_comment,
+    main,
+    read_draft,
+    split_draft,
+    weakest,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = (
@@ -196,7 +202,7 @@ def test_bad_setting_is_one_line_exit_2(
 
 @pytest.fixture(scope="module")
 def tiny_adapter(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from training.tiny_model import build_tiny_adapter
+    from tests.support.tiny_model import build_tiny_adapter
 
     return build_tiny_adapter(tiny_model_dir, tmp_path_factory.mktemp("adapter") / "adapter")
 
@@ -325,7 +331,7 @@ def test_color_only_on_a_terminal(
     (tmp_path / "d.review.md").write_text(POOR)
     run_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
     run_env.update({"TERM": "xterm", **env})
-    args = [sys.executable, "-m", "hooks.review_lint", "d.review.md"]
+    args = [sys.executable, "-m", "review_forge.hooks.review_lint", "d.review.md"]
     if tty:
         out = _run_in_pty(args, run_env, tmp_path)
     else:
@@ -340,7 +346,7 @@ def test_import_path_stays_light(tmp_path: Path) -> None:
     (tmp_path / ".review-forge.yml").write_text("scorer: auto\nadapter: data-branch\n")
     heavy = ("torch", "transformers", "oumi", "peft", "trl", "github")
     script = (
-        "import sys, hooks.review_lint as h\n"
+        "import sys, review_forge.hooks.review_lint as h\n"
         "code = h.main(['d.review.md'])\n"
         f"print('heavy:', sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))\n"
         "sys.exit(code)\n"

@@ -7,9 +7,8 @@ import pickle
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from bot.score import DIMENSIONS, Score, render
-from training.rewards import (
+from review_forge.bot.scoring.score import DIMENSIONS, Score, render
+from review_forge.training.rewards import (
     NEUTRAL,
     UNPARSEABLE,
     FeedbackReward,
@@ -148,8 +147,8 @@ malformed = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(text=malformed, target=scores, worst=scores, dims=dimension_sets)
 def test_malformed_output_earns_the_least(text, target, worst, dims):
-    from bot.errors import FormatError
-    from bot.score import parse
+    from review_forge.bot.errors import FormatError
+    from review_forge.bot.scoring.score import parse
 
     try:
         parse(text)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from bot.lexicon import hostile
-from bot.rubric import score_comment
-from bot.rubric_features import features
-from bot.score import DIMENSIONS
-from bot.scoring import Comment, RubricScorer
+from review_forge.bot.scoring.lexicon import hostile
+from review_forge.bot.scoring.rubric import RubricScorer, score_comment
+from review_forge.bot.scoring.rubric_features import features
+from review_forge.bot.scoring.score import DIMENSIONS, Comment
 
 HUNK = """@@ -10,6 +10,9 @@ def fetch(url, retries):
 +    attempt_count = 0

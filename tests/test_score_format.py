@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from bot.errors import FormatError
-from bot.rubric import score_comment
-from bot.score import DIMENSIONS, Score, inspect, parse, render
-from bot.scoring import Comment
+from review_forge.bot.errors import FormatError
+from review_forge.bot.scoring.rubric import score_comment
+from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, inspect, parse, render
 
 CANONICAL = """Score: 72
 Clarity: 80 - names the function and the failing input

@@ -7,9 +7,8 @@ import json
 import threading
 
 import pytest
-
-from bot.errors import GitHubError, InputError
-from bot.store import README, DataStore, latest_per_reply, parse_jsonl
+from review_forge.bot.errors import GitHubError, InputError
+from review_forge.bot.github.data_branch import README, DataStore, latest_per_reply, parse_jsonl
 
 
 def _store(server, **kw) -> DataStore:

@@ -15,15 +15,14 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from review_forge.bot.adapter import adapter_revision, file_digests
+from review_forge.bot.errors import InputError
+from review_forge.bot.scoring.rubric import RubricScorer
+from review_forge.bot.scoring.score import Comment, parse
+from review_forge.training.data_synthesis import synthesize, write_jsonl
+from review_forge.training.manifest import AdapterCheckError, check_single_lora
+from review_forge.training.rows import read_training_data
 from safetensors import safe_open
-
-from bot.adapter import adapter_revision, file_digests
-from bot.errors import InputError
-from bot.score import parse
-from bot.scoring import Comment, RubricScorer
-from training.data_synthesis import synthesize, write_jsonl
-from training.manifest import AdapterCheckError, check_single_lora
-from training.rows import read_training_data
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINER = ROOT / "training" / "grpo_trainer.py"
@@ -86,7 +85,7 @@ def test_grpo_saves_only_a_trained_lora_adapter_and_its_manifest(trained, tiny_m
 
 
 def test_the_adapter_loads_in_the_model_scorer(trained, tiny_model_dir):
-    from bot.model import load
+    from review_forge.bot.scoring.model import load
 
     out, _ = trained
     scorer = load(str(tiny_model_dir), str(out))
@@ -96,7 +95,7 @@ def test_the_adapter_loads_in_the_model_scorer(trained, tiny_model_dir):
 
 
 def test_inference_prints_a_parsed_score_or_an_explicit_fallback(trained, capsys):
-    from training.grpo_trainer import main
+    from review_forge.training.grpo_trainer import main
 
     out, _ = trained
     assert main(["--inference", "Score this review: 'LGTM'", "--model-path", str(out)]) == 0
@@ -113,7 +112,7 @@ def test_inference_prints_a_parsed_score_or_an_explicit_fallback(trained, capsys
 
 
 def test_continuing_keeps_one_lora_and_records_its_parent(trained, tmp_path, data):
-    from training.grpo_trainer import train
+    from review_forge.training.grpo_trainer import train
 
     parent, _ = trained
     child = train([data], tmp_path / "child", parent=parent, max_steps=1, overrides=SMALL[1:])
@@ -132,7 +131,7 @@ def test_continuing_keeps_one_lora_and_records_its_parent(trained, tmp_path, dat
 
 
 def test_a_stacked_or_foreign_adapter_is_refused(trained, tiny_model_dir, tmp_path):
-    from training.tiny_model import build_tiny_adapter
+    from tests.support.tiny_model import build_tiny_adapter
 
     parent, _ = trained
     other = build_tiny_adapter(tiny_model_dir, tmp_path / "other")  # q_proj/v_proj only
@@ -142,7 +141,7 @@ def test_a_stacked_or_foreign_adapter_is_refused(trained, tiny_model_dir, tmp_pa
 
 
 def test_sft_warmup_trains_an_adapter_on_canonical_completions(tiny_model_dir, tmp_path, data):
-    from training.grpo_trainer import train
+    from review_forge.training.grpo_trainer import train
 
     out = train(
         [data], tmp_path / "warmup", base_model=str(tiny_model_dir), max_steps=2, sft_warmup=True
@@ -195,16 +194,18 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, data, args, message):
 
 
 def test_model_path_must_differ_from_the_parent(trained, data):
-    from training.grpo_trainer import train
+    from review_forge.training.grpo_trainer import train
 
     parent, _ = trained
     with pytest.raises(InputError, match="must differ"):
         train([data], parent, parent=parent)
 
 
-def test_no_telemetry_switches_are_set_by_the_trainer(tmp_path):
+def test_no_telemetry_switches_are_set_by_the_trainer_entry_point(tmp_path):
     code = (
-        "import os; import training.grpo_trainer; from oumi.telemetry import TelemetryManager; "
+        "import os; from review_forge.training.grpo_trainer import main; "
+        "main(['--inference', 'x', '--model-path', 'missing']); "
+        "from oumi.telemetry import TelemetryManager; "
         "print(os.environ['DO_NOT_TRACK'], os.environ['HF_HUB_DISABLE_TELEMETRY'], "
         "TelemetryManager.get_instance().enabled)"
     )

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from bot.config import USER_SETTINGS
+from review_forge.bot.settings import USER_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

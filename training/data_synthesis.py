@@ -22,14 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-if not __package__:  # run as `python training/data_synthesis.py`: make the repo root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.errors import InputError, ReviewForgeError
-from bot.rubric import score_comment
-from bot.score import render
-from bot.scoring import Comment
-from training import synthetic_templates as tpl
+from review_forge.bot.errors import InputError, ReviewForgeError
+from review_forge.bot.scoring.rubric import score_comment
+from review_forge.bot.scoring.score import Comment, render
+from review_forge.bot.settings import disable_telemetry
+from review_forge.training import synthetic_templates as tpl
 
 QUALITIES = ("good", "moderate", "poor")
 KINDS = tuple(tpl.CODE)
@@ -225,10 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="relabel the scores with an Oumi judge config (judge_params + inference_config)",
     )
     args = parser.parse_args(argv)
+    disable_telemetry()
     try:
         rows = synthesize(args.num_examples, args.seed)
         if args.judge_config:
-            from training.judge_relabel import relabel_with_judge
+            from review_forge.training.judge_relabel import relabel_with_judge
 
             stats = relabel_with_judge(rows, args.judge_config)
             print(

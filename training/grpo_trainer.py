@@ -12,42 +12,36 @@ fill in base model, data, steps, and `--set key=value` any other field (Oumi's d
 LoRA on top). `--model-path` receives only `adapter_model.safetensors`, `adapter_config.json` and
 `manifest.json`; Oumi's working files stay in a temporary folder.
 
-No telemetry leaves the process: this module sets `DO_NOT_TRACK=1` (Oumi's usage analytics) and
-`HF_HUB_DISABLE_TELEMETRY=1` before Oumi or the Hugging Face hub client is imported, and the
-recipes turn TensorBoard, W&B and MLflow off.
+No telemetry leaves the process: the entry points (`main` here, `review-forge`) set
+`DO_NOT_TRACK=1` (Oumi's usage analytics) and `HF_HUB_DISABLE_TELEMETRY=1` before Oumi or the
+Hugging Face hub client is imported, and the recipes turn TensorBoard, W&B and MLflow off.
 """
 
 from __future__ import annotations
-
-import os
-import sys
-from pathlib import Path
-
-os.environ["DO_NOT_TRACK"] = "1"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-if not __package__:  # run as a file (the seed's interface): make bot, training importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import json
 import logging
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from bot.adapter import adapter_revision, same_base
-from bot.errors import ConfigError, InputError, ReviewForgeError
-from training.manifest import (
+from review_forge.bot.adapter import adapter_revision, same_base
+from review_forge.bot.errors import ConfigError, InputError, ReviewForgeError
+from review_forge.bot.settings import disable_telemetry
+from review_forge.training.manifest import (
     ADAPTER_FILES,
     check_single_lora,
     curve,
     read_manifest,
     write_manifest,
 )
-from training.rows import read_training_data
+from review_forge.training.rows import read_training_data
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 GRPO_RECIPE = CONFIGS / "grpo_cpu.yaml"
@@ -160,8 +154,7 @@ def _base_model(explicit: str | None, parent: Path | None, recipe_base: str) -> 
 def _fit_to_cpu(config: Any) -> None:
     """bfloat16 only where the CPU computes it natively (the model scorer's own test)."""
     import torch
-
-    from bot.model import pick_dtype
+    from review_forge.bot.scoring.model import pick_dtype
 
     bf16 = config.model.torch_dtype_str in ("bfloat16", "bf16")
     if bf16 and not torch.cuda.is_available() and pick_dtype() is not torch.bfloat16:
@@ -194,10 +187,9 @@ def _point_at_data(config: Any, data_paths: Sequence[str | Path]) -> None:
 def _run_oumi(config: Any) -> None:
     # Not `from oumi import train`: that function runs `import oumi.train`, which rebinds the
     # package attribute to the module, so a second training in one process would get a module.
+    import review_forge.training.oumi_registry  # noqa: F401 - datasets and rewards, before Oumi looks them up
     from oumi.exceptions import OumiConfigError
     from oumi.train import train as oumi_train
-
-    import training.oumi_registry  # noqa: F401 - datasets and rewards, before Oumi looks them up
 
     logging.getLogger("oumi").setLevel(logging.WARNING)  # the recipe's log_level takes over later
     try:
@@ -215,9 +207,9 @@ def infer(text: str, model_path: str | Path, base_model: str | None = None) -> s
 
     The seed's phrasing is accepted: in `Score this review: 'LGTM'` the quoted part is the comment.
     """
-    from bot.config import load_config
-    from bot.score import render
-    from bot.scoring import Comment, make_scorer
+    from review_forge.bot.scoring.score import Comment, render
+    from review_forge.bot.scoring.scorer import make_scorer
+    from review_forge.bot.settings import load_config
 
     folder = Path(model_path)
     seed = _SEED_PROMPT.match(text)
@@ -255,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe field"
     )
     args = parser.parse_args(argv)
+    disable_telemetry()
     try:
         if args.inference is not None:
             print(infer(args.inference, args.model_path, args.base_model))

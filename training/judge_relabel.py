@@ -12,15 +12,14 @@ A judgement that cannot be read leaves the rubric's label in place and is counte
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ConfigError, FormatError, InputError
-from bot.prompt import user_prompt
-from bot.score import Score, parse, render
+from review_forge.bot.errors import ConfigError, FormatError, InputError
+from review_forge.bot.scoring.prompt import user_prompt
+from review_forge.bot.scoring.score import Score, parse, render
 
 
 def read_judgement(value: Any, raw_output: str) -> Score | int | None:
@@ -51,8 +50,6 @@ def _judge_inputs(row: dict[str, Any]) -> dict[str, str]:
 
 
 def _load_judge(config_path: str | Path) -> Any:
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     path = Path(config_path)
     if not path.is_file():  # Oumi would look it up in its online config repository instead
         raise InputError(f"judge config {path} not found; give the path of a JudgeConfig YAML")

@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.evaluate import AGREEMENT_MARGIN
-from bot.rubric import score_comment
-from bot.scoring import Comment
+from review_forge.bot.gate import AGREEMENT_MARGIN
+from review_forge.bot.scoring.rubric import score_comment
+from review_forge.bot.scoring.score import Comment
 
 BUCKETS = 4096
 WORD = re.compile(r"[a-z]+")

@@ -15,8 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bot.adapter import adapter_revision, file_digests
-from bot.errors import InputError, ReviewForgeError
+from review_forge.bot.adapter import adapter_revision, file_digests
+from review_forge.bot.errors import InputError, ReviewForgeError
 
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")  # nothing else is kept
 MANIFEST = "manifest.json"

@@ -20,11 +20,10 @@ import datasets
 import oumi.builders  # noqa: F401 - must precede oumi.core.datasets, or a circular import fails
 from oumi.core.datasets import BaseMapDataset
 from oumi.core.registry import REGISTRY, RegistryType
-
-from bot.errors import InputError
-from bot.prompt import build_messages
-from bot.score import DIMENSIONS
-from training.rows import read_training_data, sft_rows
+from review_forge.bot.errors import InputError
+from review_forge.bot.scoring.prompt import build_messages
+from review_forge.bot.scoring.score import DIMENSIONS
+from review_forge.training.rows import read_training_data, sft_rows
 
 GRPO_DATASET = "review_forge_grpo"
 SFT_DATASET = "review_forge_sft"

@@ -9,5 +9,5 @@ reads the registry: `training/oumi_extra_deps.txt` names this file, so from the 
 The modules are imported under their package names, so nothing is registered twice.
 """
 
-import training.oumi_data  # registers review_forge_grpo, review_forge_sft
-import training.rewards  # noqa: F401 - registers review_forge_format, _target, _feedback
+import review_forge.training.oumi_data  # registers review_forge_grpo, review_forge_sft
+import review_forge.training.rewards  # noqa: F401 - registers review_forge_format, _target, _feedback

@@ -15,12 +15,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.adapter import CONFIG_FILE, WEIGHTS_FILE, file_digests
-from bot.adapter_store import ADAPTER_DIR, MANIFEST, StoredAdapter, listed_adapter
-from bot.errors import GitHubError
-from bot.store import DataStore
-from training.manifest import read_manifest
-from training.retrain_report import render
+from review_forge.bot.adapter import CONFIG_FILE, WEIGHTS_FILE, file_digests
+from review_forge.bot.errors import GitHubError
+from review_forge.bot.github.adapter_store import (
+    ADAPTER_DIR,
+    MANIFEST,
+    StoredAdapter,
+    listed_adapter,
+)
+from review_forge.bot.github.data_branch import DataStore
+from review_forge.training.manifest import read_manifest
+from review_forge.training.report import render
 
 REPORTS_DIR = "reports/"
 

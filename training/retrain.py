@@ -1,7 +1,7 @@
 """Retrain the scorer's adapter from the data branch, and promote it only when it is not worse.
 
-    python -m training.retrain                       # what .github/workflows/retrain.yml runs
-    python -m training.retrain --max-steps 50 --dry-run --output out/
+    review-forge retrain                       # what .github/workflows/retrain.yml runs
+    review-forge retrain --max-steps 50 --dry-run --output out/
 
 1. Read the data branch: every feedback snapshot, the newest per reply, split into training and
    held-out replies by a hash of the reply id (`training/retrain_data.py`), plus synthetic rows
@@ -18,18 +18,12 @@
    says why. `--dry-run` commits nothing. The report is also the job summary.
 
 Configuration comes from `bot.config` (GITHUB_TOKEN, GITHUB_REPOSITORY, `.review-forge.yml`).
-No telemetry: DO_NOT_TRACK=1 and HF_HUB_DISABLE_TELEMETRY=1 are set before Oumi or the hub load.
+No telemetry: the entry point (`review-forge`) sets DO_NOT_TRACK=1 and HF_HUB_DISABLE_TELEMETRY=1.
 """
 
 from __future__ import annotations
 
-import os
-
-os.environ["DO_NOT_TRACK"] = "1"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-
 import argparse
-import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -38,18 +32,17 @@ from pathlib import Path
 from typing import Any
 
 from github import Github, GithubException
-
-from bot import runner
-from bot.adapter import adapter_revision
-from bot.adapter_store import StoredAdapter, fetch_adapter
-from bot.config import Config, load_config
-from bot.errors import ConfigError, GitHubError, InputError, ReviewForgeError
-from bot.evaluate import Report, compare, gate, load_heldout, table
-from bot.github_api import call_with_retries, connect
-from bot.store import DataStore
-from training import promote
-from training.manifest import read_manifest
-from training.retrain_data import RetrainData, prepare
+from review_forge.bot.adapter import adapter_revision
+from review_forge.bot.errors import ConfigError, GitHubError, InputError
+from review_forge.bot.gate import Report, compare, gate, load_heldout, table
+from review_forge.bot.github import runner
+from review_forge.bot.github.adapter_store import StoredAdapter, fetch_adapter
+from review_forge.bot.github.client import call_with_retries, connect
+from review_forge.bot.github.data_branch import DataStore
+from review_forge.bot.settings import Config, load_config
+from review_forge.training import promote
+from review_forge.training.dataset import RetrainData, prepare
+from review_forge.training.manifest import read_manifest
 
 FIRST_MIN_VALIDITY = 0.8
 
@@ -151,7 +144,7 @@ def retrain(config: Config, options: Options, gh: Github | None = None) -> dict[
 def _train(
     data: RetrainData, work: Path, base: str, current: StoredAdapter | None, options: Options
 ) -> Path:
-    from training.grpo_trainer import train  # Oumi and torch: only when training
+    from review_forge.training.grpo_trainer import train  # Oumi and torch: only when training
 
     parent = current.folder if current is not None else None
     if options.warmup == "always" or (options.warmup == "auto" and parent is None):
@@ -168,7 +161,7 @@ def _train(
 def _evaluate(
     data: RetrainData, base: str, candidate: Path, current: StoredAdapter | None, options: Options
 ) -> dict[str, Any]:
-    from bot.model import load  # torch: only when evaluating
+    from review_forge.bot.scoring.model import load  # torch: only when evaluating
 
     rows = load_heldout(data.heldout_file)
     revision = adapter_revision(candidate)
@@ -238,12 +231,7 @@ def _share(text: str) -> float:
     return value
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m training.retrain",
-        description="Retrain the adapter from the data branch's feedback; promote it to adapter/ "
-        "only when it is not worse than the promoted one on held-out feedback and synthetic rows.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repository", help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
     p.add_argument("--data-branch", help="branch with feedback and adapters (review-forge-data)")
     p.add_argument("--base-model", help="base model (default: the promoted adapter's, or config)")
@@ -270,27 +258,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="train and evaluate, commit nothing")
     p.add_argument("--output", metavar="DIR", help="also keep the candidate and the report here")
     p.add_argument("--config", help="the YAML settings file (default: .review-forge.yml)")
-    return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        if args.candidate and not Path(args.candidate).is_dir():
-            raise InputError(f"candidate adapter folder {args.candidate} not found")
-        overrides = {"repository": args.repository, "data_branch": args.data_branch}
-        config = load_config(overrides, config_path=args.config)
-        options = Options(
-            base_model=args.base_model, max_steps=args.max_steps, warmup=args.warmup,
-            warmup_steps=args.warmup_steps, synthetic=args.synthetic,
-            heldout_synthetic=args.heldout_synthetic, min_validity=args.min_validity,
-            candidate=args.candidate, overrides=tuple(args.set), dry_run=args.dry_run,
-            output=args.output,
-        )  # fmt: skip
-        report = retrain(config, options)
-    except ReviewForgeError as exc:
-        print(f"review-forge: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+def run(args: argparse.Namespace) -> int:
+    """`review-forge retrain`: what the retrain workflow runs."""
+    if args.candidate and not Path(args.candidate).is_dir():
+        raise InputError(f"candidate adapter folder {args.candidate} not found")
+    overrides = {"repository": args.repository, "data_branch": args.data_branch}
+    config = load_config(overrides, config_path=args.config)
+    options = Options(
+        base_model=args.base_model, max_steps=args.max_steps, warmup=args.warmup,
+        warmup_steps=args.warmup_steps, synthetic=args.synthetic,
+        heldout_synthetic=args.heldout_synthetic, min_validity=args.min_validity,
+        candidate=args.candidate, overrides=tuple(args.set), dry_run=args.dry_run,
+        output=args.output,
+    )  # fmt: skip
+    report = retrain(config, options)
     revision = report["candidate"]["revision"]
     if report["gate"]["passed"]:
         done = "passed the gate (dry run: not committed)" if options.dry_run else "promoted"
@@ -299,7 +282,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         why = "; ".join(report["gate"]["reasons"])
         print(runner.command("notice", f"review-forge: candidate {revision} not promoted: {why}"))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,17 +15,12 @@ Each reward is registered in Oumi's registry (names `review_forge_format`, `revi
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bot.errors import FormatError
-from bot.evaluate import AGREEMENT_MARGIN
-from bot.score import DIMENSIONS, Score, inspect, parse
-
-# Oumi reads these when it is imported (below); an explicit user choice wins.
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+from review_forge.bot.errors import FormatError
+from review_forge.bot.gate import AGREEMENT_MARGIN
+from review_forge.bot.scoring.score import DIMENSIONS, Score, inspect, parse
 
 UNPARSEABLE = -1.0  # below every parsed answer: a broken answer never ties a badly calibrated one
 NEUTRAL = 0.0  # the row carries nothing this reward can judge (e.g. no feedback on a synthetic row)

@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.errors import FormatError, InputError
-from bot.score import DIMENSIONS, Score
+from review_forge.bot.errors import FormatError, InputError
+from review_forge.bot.scoring.score import DIMENSIONS, Score
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.config import SCORER_CHOICES, load_config
+from review_forge.bot.settings import SCORER_CHOICES, load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.action import run as run_action  # PyGithub is loaded only for this command
+    from review_forge.bot.action import (
+        run as run_action,  # PyGithub is loaded only for this command
+    )
 
     overrides = {
         "scorer": args.scorer,

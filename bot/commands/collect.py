@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from bot.config import load_config
-from bot.errors import InputError
+from review_forge.bot.errors import InputError
+from review_forge.bot.settings import load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +38,10 @@ def _moment(text: str) -> datetime:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.collect import collect  # PyGithub is loaded only for this command
-    from bot.runner import append_summary
+    from review_forge.bot.feedback.collect import (
+        collect,  # PyGithub is loaded only for this command
+    )
+    from review_forge.bot.github.runner import append_summary
 
     overrides = {"repository": args.repository, "data_branch": args.data_branch}
     config = load_config(overrides, config_path=args.config)

@@ -13,15 +13,16 @@ import argparse
 import json
 from pathlib import Path
 
-from bot.config import load_config
-from bot.errors import InputError
-from bot.scoring import Scorer, make_scorer
+from review_forge.bot.errors import InputError
+from review_forge.bot.scoring.score import Scorer
+from review_forge.bot.scoring.scorer import make_scorer
+from review_forge.bot.settings import load_config
 
 RUBRIC = "rubric"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from bot.evaluate import AGREEMENT_MARGIN, Tolerances
+    from review_forge.bot.gate import AGREEMENT_MARGIN, Tolerances
 
     tol = Tolerances()
     parser.add_argument("--data", required=True, metavar="FILE", help="held-out JSONL")
@@ -64,7 +65,7 @@ def _scorer(which: str, args: argparse.Namespace) -> tuple[str, Scorer]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.evaluate import Tolerances, compare, load_heldout, table
+    from review_forge.bot.gate import Tolerances, compare, load_heldout, table
 
     rows = load_heldout(args.data)
     tolerances = Tolerances(args.validity_tolerance, args.mae_tolerance, args.agreement_tolerance)

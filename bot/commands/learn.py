@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.config import load_config
+from review_forge.bot.settings import load_config
 
 
 def _rating(text: str) -> int:
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.learn import Verdict, for_comment, for_text, save
+    from review_forge.bot.feedback.learn import Verdict, for_comment, for_text, save
 
     overrides = {"repository": args.repository, "data_branch": args.data_branch}
     config = load_config(overrides, config_path=args.config)

@@ -11,10 +11,10 @@ import argparse
 import json
 import sys
 
-from bot.config import SCORER_CHOICES, load_config
-from bot.errors import InputError
-from bot.score import DIMENSIONS, Score
-from bot.scoring import Comment, Scorer, make_scorer
+from review_forge.bot.errors import InputError
+from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, Scorer
+from review_forge.bot.scoring.scorer import make_scorer
+from review_forge.bot.settings import SCORER_CHOICES, load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,7 +86,7 @@ def _check_usage(args: argparse.Namespace, batch: bool) -> None:
 
 
 def _run_batch(args: argparse.Namespace, min_score: int | None, scorer: Scorer) -> int:
-    from bot.batch import score_jsonl
+    from review_forge.bot.scoring.batch import score_jsonl
 
     result = score_jsonl(args.input, args.output, scorer, min_score)
     print(f"review-forge: scored {result.rows} comments into {args.output}", file=sys.stderr)

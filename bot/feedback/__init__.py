@@ -1,0 +1,1 @@
+"""Feedback: the record, its collection from reactions, and feedback given by hand."""

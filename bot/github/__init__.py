@@ -1,0 +1,1 @@
+"""GitHub: the client, the event's plan, the replies, the runner and the data branch."""

@@ -1,0 +1,260 @@
+"""The data branch: feedback snapshots, the promoted adapter and reports, kept in the repository.
+
+An orphan branch (default `review-forge-data`) written only through the Git Data API (blobs,
+trees, commits, refs), so no checkout is needed and files over 1 MB are read by blob sha. Writes
+never rewrite a file, except a folder replaced on purpose (promotion replaces `adapter/`); the
+ref moves only by fast-forward, and when another writer got there first the commit is rebuilt on
+the new tip and tried again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from github import GithubException, InputGitTreeElement
+from github.GitRef import GitRef
+from github.Repository import Repository
+from review_forge.bot.errors import GitHubError, InputError
+from review_forge.bot.github.client import call_with_retries
+
+DEFAULT_BRANCH = "review-forge-data"
+FEEDBACK_DIR = "feedback/"
+README = """# review-forge data
+
+This branch is written by review-forge, never merged. It holds:
+
+- `feedback/YYYY/MM/DD/<run-id>.jsonl`: snapshots of the 👍/👎 on the bot's replies, one file per
+  collection run. They contain review comment text: anyone who can read this repository can
+  read them.
+- `adapter/`: the promoted LoRA adapter and its `manifest.json`.
+- `reports/`: evaluation results of each retraining.
+
+Files are added, never rewritten (the adapter is replaced on promotion). Delete the branch to
+start over.
+"""
+
+
+def _stderr(message: str) -> None:
+    print(f"review-forge: warning: {message}", file=sys.stderr)
+
+
+class DataStore:
+    """The data branch of one repository. `sleep` is injectable so tests do not wait."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        branch: str = DEFAULT_BRANCH,
+        *,
+        max_attempts: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+        warn: Callable[[str], None] = _stderr,
+    ) -> None:
+        self.repo, self.branch, self.max_attempts = repo, branch, max_attempts
+        self.sleep, self.warn = sleep, warn
+
+    def _call(self, fn: Callable[[], Any], what: str) -> Any:
+        return call_with_retries(fn, what=f"{what} on data branch {self.branch}", sleep=self.sleep)
+
+    def _ref(self) -> GitRef | None:
+        """The branch's ref, fetched (a lazy one would PATCH the wrong URL), or None if missing."""
+
+        def fetch() -> GitRef:
+            ref = self.repo.get_git_ref(f"heads/{self.branch}")
+            ref.complete()
+            return ref
+
+        try:
+            return self._call(fetch, "reading the tip")
+        except GithubException as exc:
+            if exc.status == 404:
+                return None
+            raise GitHubError(_explain(exc, f"reading branch {self.branch}")) from None
+
+    def tip(self) -> str | None:
+        """The branch's commit sha, or None when the branch does not exist yet."""
+        ref = self._ref()
+        return None if ref is None else ref.object.sha
+
+    def ensure(self) -> GitRef:
+        """The branch's ref, creating the orphan branch with its README first if it is missing."""
+        ref = self._ref()
+        if ref is not None:
+            return ref
+        readme = InputGitTreeElement("README.md", "100644", "blob", content=README)
+        tree = self._call(lambda: self.repo.create_git_tree([readme]), "creating the first tree")
+        commit = self._call(
+            lambda: self.repo.create_git_commit("Start the review-forge data branch", tree, []),
+            "creating the first commit",
+        )
+        try:
+            self._call(
+                lambda: self.repo.create_git_ref(f"refs/heads/{self.branch}", commit.sha),
+                "creating the branch",
+            )
+        except GithubException as exc:
+            if exc.status != 422:  # 422: another writer created it first, which is as good
+                raise GitHubError(_explain(exc, f"creating branch {self.branch}")) from None
+        ref = self._ref()
+        if ref is None:
+            raise GitHubError(f"data branch {self.branch} vanished right after it was created")
+        return ref
+
+    def list_files(self, prefix: str = "", at: str | None = None) -> dict[str, str]:
+        """{path: blob sha} of every file under `prefix` (empty when the branch is missing);
+        `at`: a commit sha to read instead of the tip (a pinned adapter)."""
+        tip = at or self.tip()
+        return {} if tip is None else self._files_at(tip, prefix)
+
+    def _files_at(self, tip: str, prefix: str = "") -> dict[str, str]:
+        commit = self._call(lambda: self.repo.get_git_commit(tip), "reading a commit")
+        tree = self._call(
+            lambda: self.repo.get_git_tree(commit.tree.sha, recursive=True), "listing files"
+        )
+        return {e.path: e.sha for e in tree.tree if e.type == "blob" and e.path.startswith(prefix)}
+
+    def file_sha(self, path: str) -> str | None:
+        return self.list_files(path).get(path)
+
+    def read_blob(self, sha: str) -> bytes:
+        blob = self._call(lambda: self.repo.get_git_blob(sha), f"reading blob {sha}")
+        return (
+            base64.b64decode(blob.content) if blob.encoding == "base64" else blob.content.encode()
+        )
+
+    def read_file(self, path: str) -> bytes | None:
+        """A file's bytes (by blob, so size does not matter), or None when it is not there."""
+        sha = self.file_sha(path)
+        return None if sha is None else self.read_blob(sha)
+
+    def add_files(
+        self, files: Mapping[str, bytes], message: str, *, replace_dir: str | None = None
+    ) -> str:
+        """Commit `files` on top of the branch and return the new commit sha.
+
+        Existing paths are refused (snapshots are never rewritten) except under `replace_dir`,
+        whose old content the commit replaces entirely (promotion: `replace_dir="adapter/"`).
+        When the ref moved meanwhile (GitHub answers 422/409), rebuild on the new tip and retry.
+        """
+        prefix = replace_dir.rstrip("/") + "/" if replace_dir else None
+        blobs = {
+            path: self._call(
+                lambda data=data: (
+                    self.repo.create_git_blob(base64.b64encode(data).decode(), "base64").sha
+                ),
+                f"uploading {path}",
+            )
+            for path, data in files.items()
+        }
+        for attempt in range(1, self.max_attempts + 1):
+            ref = self.ensure()
+            tip = ref.object.sha
+            existing = self._files_at(tip)
+            clash = sorted(p for p in blobs if p in existing and not _under(p, prefix))
+            if clash:
+                raise InputError(
+                    f"{clash[0]} already exists on data branch {self.branch}; "
+                    "files there are never rewritten, write a new one"
+                )
+            gone = [p for p in existing if _under(p, prefix) and p not in blobs]
+            elements = [InputGitTreeElement(p, "100644", "blob", sha=s) for p, s in blobs.items()]
+            elements += [InputGitTreeElement(p, "100644", "blob", sha=None) for p in gone]
+            sha = self._commit_on(ref, tip, elements, message)
+            if sha is not None:
+                return sha
+            self.sleep(random.uniform(0.05, 0.25) * 2 ** min(attempt, 5))
+        raise GitHubError(
+            f"adding {len(files)} file(s) to data branch {self.branch}: another writer moved it "
+            f"{self.max_attempts} times in a row; run again"
+        )
+
+    def _commit_on(
+        self, ref: GitRef, tip: str, elements: list[InputGitTreeElement], message: str
+    ) -> str | None:
+        """Commit on `tip` and fast-forward `ref` to it; None when another writer moved it first."""
+        parent = self._call(lambda: self.repo.get_git_commit(tip), "reading the tip commit")
+        base = self._call(lambda: self.repo.get_git_tree(parent.tree.sha), "reading the tip tree")
+        tree = self._call(lambda: self.repo.create_git_tree(elements, base), "creating a tree")
+        commit = self._call(
+            lambda: self.repo.create_git_commit(message, tree, [parent]), "creating a commit"
+        )
+        try:
+            self._call(lambda: ref.edit(commit.sha, force=False), "moving the branch")
+        except GithubException as exc:
+            if exc.status in (409, 422):
+                return None
+            raise GitHubError(_explain(exc, f"updating branch {self.branch}")) from None
+        return commit.sha
+
+    def read_feedback(self) -> list[dict[str, Any]]:
+        """Every feedback record on the branch, in file then line order; bad lines are skipped
+        with a warning naming the file and line."""
+        records: list[dict[str, Any]] = []
+        for path, sha in sorted(self.list_files(FEEDBACK_DIR).items()):
+            if path.endswith(".jsonl"):
+                records += parse_jsonl(self.read_blob(sha), path, self.warn)
+        return records
+
+
+def _under(path: str, prefix: str | None) -> bool:
+    return prefix is not None and path.startswith(prefix)
+
+
+def _explain(exc: GithubException, what: str) -> str:
+    message = exc.data.get("message") if isinstance(exc.data, dict) else None
+    return f"{what}: GitHub answered {exc.status} {message or ''}".rstrip()
+
+
+def parse_jsonl(
+    data: bytes, name: str, warn: Callable[[str], None] = _stderr
+) -> list[dict[str, Any]]:
+    """Feedback records from JSON lines; a line that is not a record is skipped with a warning."""
+    records = []
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            warn(f"{name} line {number}: not JSON ({exc.msg}); skipped")
+            continue
+        if not isinstance(record, dict) or "reply_comment_id" not in record:
+            warn(f"{name} line {number}: not a feedback record (no reply_comment_id); skipped")
+            continue
+        records.append(record)
+    return records
+
+
+def latest_per_reply(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest snapshot per `reply_comment_id`: latest `collected_at`, then latest in order.
+
+    >>> latest_per_reply([
+    ...     {"reply_comment_id": 1, "up": 1, "collected_at": "2024-05-02T00:00:00Z"},
+    ...     {"reply_comment_id": 1, "up": 0, "collected_at": "2024-05-01T00:00:00Z"},
+    ...     {"reply_comment_id": 2, "up": 3, "collected_at": "2024-05-01T00:00:00Z"}])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'reply_comment_id': 1, 'up': 1, 'collected_at': '2024-05-02T00:00:00Z'},
+     {'reply_comment_id': 2, 'up': 3, 'collected_at': '2024-05-01T00:00:00Z'}]
+    """
+    newest: dict[Any, tuple[datetime, dict[str, Any]]] = {}
+    for record in records:
+        when = _when(record.get("collected_at"))
+        key = record["reply_comment_id"]
+        if key not in newest or when >= newest[key][0]:
+            newest[key] = (when, record)
+    return [record for _, record in newest.values()]
+
+
+def _when(text: Any) -> datetime:
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)  # undated snapshots lose to dated ones
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,225 @@
+"""What the rubric reads from a review comment: the features every dimension is computed from.
+
+Each feature is a general property of review comments (does it name code, give a reason, ask for
+a change, insult someone), read from the text and, when given, from the diff hunk. The word lists
+live in `bot.lexicon`; `bot.rubric` combines the features into the four dimensions.
+
+>>> f = features(Comment("Move the open() above the loop so large inputs stay fast."))
+>>> f.reason, f.suggestion, f.code_refs  # "so <subject> <verb>" gives the reason
+(True, True, 1)
+>>> hunk = "+    retry_count = 0\\n+    while retry_count < max_retries:"
+>>> f = features(Comment("Start the retry count at 1, like the retries.", diff_hunk=hunk))
+>>> f.hunk_refs, f.hunk_words  # no name from the change, but three words of its names
+((), 3)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+from review_forge.bot.scoring import lexicon as lx
+from review_forge.bot.scoring.score import Comment
+
+# Regex features read at most this much text: more says nothing new about a comment (GitHub
+# caps one at 65,536 characters) and keeps the time per comment bounded whatever the input.
+_READ_LIMIT = 10_000
+_FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
+_INLINE = re.compile(r"`[^`\n]++`")
+_URL = re.compile(r"https?://\S++")
+# A word that reads as code: snake_case, camelCase, call(), a.b, path/to, ns::name, L42. The
+# look-ahead scans each word once from its start, so the time stays linear in the text.
+_CODE_TOKEN = re.compile(
+    r"(?<!\S)(?=\S*?(?:\w_\w|[a-z][A-Z]|\w\(|\w\.\w|\w/\w|::|->)|L\d+\b|#\d+\b)\S+"
+)
+_ACK_START = {(word,) for word in lx.ACK_OPENERS}
+# Shouting, exasperation or a smirk: "!!", "?!", "??", ";)" and ":P".
+_SHOUT = re.compile(r"[!?]{2}|;-?\)|:-?[pP]\b")
+_SUBSTITUTION = re.compile(r"(?<![\w/])s/[^/\s]+/[^/\n]*/")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}+")
+_FILENAME = re.compile(r"[\w.-]+")
+_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # snake_case and camelCase parts
+_CODE_LIKE = re.compile(r"_|[a-z][A-Z]|\d")
+_SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n")
+_CLAUSES = re.compile(r"(?<=[.!?])\s+|\n")  # a ";" or ":" does not start a new sentence
+_QUOTED = re.compile(r'"[^"\n]*+"')  # proposed wording or a message, not the reviewer's own words
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the rubric reads from a comment; every dimension is computed from these."""
+
+    words: int
+    trivial: bool
+    back_reference: bool
+    code_refs: int
+    hunk_refs: tuple[str, ...]
+    hunk_given: bool
+    hunk_words: int
+    hunk_hint: str | None
+    links: int
+    reason: bool
+    expected: bool
+    suggestion: bool
+    example: bool
+    problem: bool
+    behaviour: bool
+    cosmetic: bool
+    question: bool
+    waiver: bool
+    aside: bool
+    hedges: int
+    polite: bool
+    praise_only: bool
+    generic: int
+    vague: int
+    longest_sentence: int
+    severe: tuple[str, ...]
+    mild: tuple[str, ...]
+    blame: bool
+    shouting: bool
+
+    @property
+    def specificity(self) -> float:
+        """0-1: how precisely the comment points at code; the first reference counts most.
+
+        With a diff only the change counts: other code-like words are about code elsewhere, or
+        made up. A word from the change's names ("retry" for `max_retries`) counts half a name:
+        it shows the comment talks about this change, less precisely than the name itself.
+        """
+        if self.hunk_given:
+            return saturate(len(self.hunk_refs) + self.hunk_words / 2, 1)
+        return saturate(self.code_refs, 2)
+
+
+def features(comment: Comment) -> Features:
+    """Read the comment (and its diff hunk) once; the dimensions only combine these."""
+    words = len(comment.body.split())
+    raw = comment.body.strip()[:_READ_LIMIT]
+    outside_code = _INLINE.sub(" ", _FENCE.sub(" ", raw))
+    prose_raw = _URL.sub(" link ", outside_code)
+    prose = lx.Text(prose_raw)
+    hunk_idents = _hunk_identifiers(comment.diff_hunk)
+    named = tuple(sorted(hunk_idents.intersection(_IDENT.findall(raw))))
+    filename = (comment.path or "").rsplit("/", 1)[-1]
+    if _FILENAME.fullmatch(filename) and filename in raw:  # notes quote it: plain names only
+        named += (filename,)
+    named_lower = {name.lower() for name in named}
+    unquoted = _QUOTED.sub(" ", prose_raw)
+    sentences = [lx.tokens(s) for s in _SENTENCE.split(prose_raw)]
+    suggestion = (
+        lx.SUGGESTION.any(prose)
+        or any(_requests(tokens) for tokens in sentences)
+        or _SUBSTITUTION.search(raw) is not None
+    )
+    problem = lx.PROBLEM.any(prose)
+    behaviour = problem or lx.BEHAVIOUR.any(prose)
+    expected = lx.EXPECTED.any(prose)
+    question = "?" in prose_raw
+    has_code = "`" in raw
+    short = len(raw) <= 40  # whole-comment patterns only make sense for a few words
+    severe, mild = lx.hostile(prose_raw, prose)
+    code_refs = raw.count("`") // 2 + len(_CODE_TOKEN.findall(outside_code))
+    return Features(
+        words=words,
+        trivial=short and bool(lx.TRIVIAL.match(raw)),
+        back_reference=short and bool(lx.BACK_REFERENCE.match(raw)),
+        code_refs=code_refs,
+        hunk_refs=named,
+        hunk_given=bool(hunk_idents),
+        hunk_words=len(_hunk_words(comment.diff_hunk).intersection(prose.tokens) - named_lower),
+        hunk_hint=_hunk_hint(comment.diff_hunk),
+        links=len(_URL.findall(raw)),
+        reason=lx.REASON.any(prose) or any(map(_consequence, _CLAUSES.split(unquoted))),
+        expected=expected,
+        suggestion=suggestion,
+        example=(suggestion or expected) and (has_code or code_refs > 0),
+        problem=problem,
+        behaviour=behaviour,
+        cosmetic=lx.COSMETIC.any(prose) and not behaviour,
+        question=question,
+        waiver=lx.WAIVER.any(prose),
+        aside=lx.ASIDE.any(prose) or prose.tokens[:1] in _ACK_START,
+        hedges=lx.HEDGE.count(prose),
+        polite=lx.POLITE.any(prose),
+        praise_only=lx.PRAISE.any(prose) and not (suggestion or problem or expected or question),
+        generic=lx.GENERIC.count(prose),
+        vague=lx.VAGUE.count(prose),
+        longest_sentence=max(map(len, sentences), default=0),
+        severe=severe,
+        mild=mild,
+        blame=lx.BLAME.any(prose),
+        shouting=_SHOUT.search(raw) is not None or _shouts(prose_raw),
+    )
+
+
+def _consequence(sentence: str) -> bool:
+    """A "so" clause with its own subject and verb: "..., so large inputs don't take ...".
+
+    A sentence that opens with "So" is a discourse marker ("So all of these are broken?"): no.
+    """
+    tokens = lx.tokens(sentence) if "so" in sentence.lower() else ()
+    for i, token in enumerate(tokens[1:-1], start=1):
+        if token != "so" or tokens[i + 1] in lx.NOT_CONSEQUENCE:
+            continue
+        # One to three words of subject, then the verb. A question's "so is this ...?" has no
+        # subject, and "so hard to work with" is an adjective and an infinitive, not a clause.
+        subject, rest = tokens[i + 1], tokens[i + 2 : i + 5]
+        verb = next((j for j, t in enumerate(rest) if t in lx.CLAUSE_VERBS), None)
+        if verb is not None and subject not in lx.CLAUSE_VERBS and "to" not in rest[:verb]:
+            return True
+    return False
+
+
+def _requests(tokens: tuple[str, ...]) -> bool:
+    """A sentence that starts (after "nit:", "please", ...) with a verb like "rename"."""
+    for token in tokens[:4]:
+        if token in lx.IMPERATIVE:
+            return True
+        if token not in lx.LEAD_IN:
+            return False
+    return False
+
+
+@functools.lru_cache(maxsize=64)  # a batch often scores several comments on one hunk
+def _hunk_identifiers(hunk: str | None) -> frozenset[str]:
+    """The names in the changed code that would show a comment is about this change."""
+    if not hunk:
+        return frozenset()
+    return frozenset(i for i in _IDENT.findall(hunk[:_READ_LIMIT]) if i.lower() not in lx.COMMON)
+
+
+@functools.lru_cache(maxsize=64)
+def _hunk_words(hunk: str | None) -> frozenset[str]:
+    """The words the change's names are made of ("max_retries", "maxRetries": "retries"), lower
+    case: the vocabulary of a comment that talks about this change."""
+    return frozenset(
+        part.lower()
+        for name in _hunk_identifiers(hunk)
+        for part in _NAME_PART.findall(name)
+        if len(part) >= 4 and part.lower() not in lx.COMMON
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _hunk_hint(hunk: str | None) -> str | None:
+    """The first code-like name on a changed line: what to suggest naming when none is named."""
+    changed = [line for line in (hunk or "")[:_READ_LIMIT].splitlines() if line[:1] in "+-"]
+    for line in changed + (hunk or "")[:_READ_LIMIT].splitlines():
+        for name in _IDENT.findall(line):
+            if _CODE_LIKE.search(name) and name.lower() not in lx.COMMON:
+                return name
+    return None
+
+
+def _shouts(prose: str) -> bool:
+    """Several all-capital words in a row of prose (not constants like MAX_SIZE or NULL)."""
+    caps = re.findall(r"\b[A-Z]{4,}\b", prose)
+    return len(caps) >= 3 and len(caps) * 4 > len(prose.split())
+
+
+def saturate(value: float, scale: float) -> float:
+    """0 for nothing, approaching 1 with diminishing returns: the 40th word adds little."""
+    return 1.0 - math.exp(-value / scale)
