@@ -116,13 +116,13 @@ def grpo_args(run: str, out: str):
 
 def measure(run: str) -> dict:
     """One GRPO step in this process; returns its timings and this process's peak RSS."""
-    import review_forge.training.oumi_registry  # noqa: F401 - registers the rewards
     import torch
-    from review_forge.training.rewards import feedback_reward, format_reward, target_score_reward
     from transformers import AutoModelForCausalLM, TrainerCallback
     from transformers.utils import logging as hf_logging
     from trl import GRPOTrainer
 
+    import review_forge.training.oumi_registry  # noqa: F401 - registers the rewards
+    from review_forge.training.rewards import feedback_reward, format_reward, target_score_reward
     from tests.support.tiny_model import build_tokenizer
 
     class StepClock(TrainerCallback):

@@ -282,10 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         print("cold start: base model and SFT warm-up ...", flush=True)
         cold = cold_start(args, work)
         logs = run_seeds(args, work)
+        from benchmarks.simulation.people import agreement, judgement, shifts
         from review_forge.bot.scoring.rubric import RubricScorer
         from review_forge.bot.scoring.score import Comment
-
-        from benchmarks.simulation.people import agreement, judgement, shifts
 
         rows = json.loads((work / "eval.json").read_text(encoding="utf-8"))
         comments = [Comment(r["body"], r["diff_hunk"], r["path"]) for r in rows]

@@ -139,8 +139,9 @@ def run_ours(base: Path, adapter: Path) -> dict[str, float | str]:
 
 
 def run_baseline(base: Path) -> dict[str, float | str]:
-    from review_forge.bot.scoring.prompt import build_messages
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from review_forge.bot.scoring.prompt import build_messages
 
     start = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(base)

@@ -17,10 +17,11 @@ from typing import Any
 
 from github import Github, GithubException
 from github.PullRequest import PullRequest
+
 from review_forge.bot.errors import GitHubError, InputError
 from review_forge.bot.github import event as activities
 from review_forge.bot.github import runner
-from review_forge.bot.github.client import call_with_retries, connect, paged
+from review_forge.bot.github.client import call_with_retries, paged
 from review_forge.bot.github.event import REVIEW, Reply, Skip
 from review_forge.bot.github.reply import Row, render_reply, render_summary
 from review_forge.bot.scoring.score import Comment, Score, Scorer
@@ -43,10 +44,9 @@ class Result:
     url: str | None = None
 
 
-def run(config: Config) -> int:
-    """The Action's entry: real event, real GitHub client, real scorer."""
+def run(config: Config, gh: Github) -> int:
+    """The Action's entry: the real event and scorer, with the client the command built."""
     event_name, payload = read_event(config)
-    gh = connect(config)
     return act(config, event_name, payload, gh, lambda: choose_scorer(config, gh))
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from review_forge.bot.settings import disable_telemetry
 
+from review_forge.bot.settings import disable_telemetry
 from tests.support.fake_github import FakeGitHub
 
 

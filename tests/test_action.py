@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
+
 from review_forge.bot.cli import main
 from review_forge.bot.github.marker import find_marker, find_score, make_marker
 
@@ -525,6 +526,7 @@ def test_the_installed_entry_point_runs_end_to_end(gh, tmp_path):
          "adapter folder {tmp}/no-adapter not found"),
     ],
 )  # fmt: skip
+@pytest.mark.model
 def test_the_scorer_settings_reach_the_model_loader(gh, action, tmp_path, flags, error):
     """scorer, base_model and adapter go to make_scorer as given (and a bad one stops the run
     before anything is posted)."""

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from review_forge.bot.errors import InputError
 from review_forge.bot.github.event import (
     ISSUE,

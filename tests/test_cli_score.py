@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from review_forge.bot.scoring.score import DIMENSIONS
 
 GOOD = (

@@ -22,12 +22,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from review_forge.bot.cli import main as review_forge
 from review_forge.bot.github.data_branch import DataStore, latest_per_reply
 from review_forge.bot.github.marker import find_marker, find_score
 from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
 from review_forge.training.dataset import synthetic_rows
-
 from tests.support.tiny_model import spoil_adapter
 
 BOT = "github-actions[bot]"

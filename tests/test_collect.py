@@ -9,8 +9,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from github import Github
+
 from review_forge.bot.cli import main
 from review_forge.bot.feedback.collect import RATE_RESERVE, collect
+from review_forge.bot.github.client import connect
 from review_forge.bot.github.data_branch import DataStore, latest_per_reply
 from review_forge.bot.github.reply import render_reply
 from review_forge.bot.scoring.rubric import RubricScorer
@@ -25,6 +28,12 @@ def _config(server, **extra) -> Config:
     values = dict(github_token=server.token, api_url=server.url, repository="octo-org/octo-repo",
                   github_request_interval=0.0, github_write_interval=0.0, run_id="101")  # fmt: skip
     return Config(**(values | extra))
+
+
+def _client(server, **extra) -> tuple[Config, Github]:
+    """The configuration and the client the `collect` command would build from it."""
+    config = _config(server, **extra)
+    return config, connect(config)
 
 
 def _scored(server, pr: int, body: str, *, reviewer: str = "bob", kind: str = "pulls"):
@@ -87,12 +96,12 @@ def test_the_next_run_sees_a_changed_reaction(fake_github):
     pr = fake_github.add_pull()
     _, reply, _ = _scored(fake_github, pr, "Please add a test for the empty list case.")
     fake_github.add_reaction(reply, "+1", user="carol")
-    collect(_config(fake_github, run_id="1"), now=NOW)
+    collect(*_client(fake_github, run_id="1"), now=NOW)
     first = fake_github.files("review-forge-data")
 
     fake_github.remove_reaction(reply, "+1", user="carol")
     fake_github.add_reaction(reply, "-1", user="carol")
-    collect(_config(fake_github, run_id="2"), now=NOW + timedelta(hours=1))
+    collect(*_client(fake_github, run_id="2"), now=NOW + timedelta(hours=1))
 
     after = fake_github.files("review-forge-data")
     assert {p: after[p] for p in first} == first  # the first snapshot is untouched
@@ -111,7 +120,7 @@ def test_only_pull_requests_updated_in_the_window_are_read(fake_github):
     last = json.dumps({"reply_comment_id": 1, "collected_at": "2024-04-25T00:00:00Z"})
     store.add_files({"feedback/2024/04/25/9.jsonl": last.encode()}, "earlier run")
 
-    result = collect(_config(fake_github, collect_lookback_days=30), now=NOW)
+    result = collect(*_client(fake_github, collect_lookback_days=30), now=NOW)
 
     assert result.since == datetime(2024, 3, 26, tzinfo=UTC)  # last collection - 30 days
     assert result.pulls == 1
@@ -126,7 +135,7 @@ def test_the_reviewers_own_vote_counts_only_when_allowed(fake_github, ignore, up
     fake_github.add_reaction(reply, "+1", user="bob")
     fake_github.add_reaction(reply, "+1", user="carol")
 
-    result = collect(_config(fake_github, ignore_reviewer_reactions=ignore), now=NOW)
+    result = collect(*_client(fake_github, ignore_reviewer_reactions=ignore), now=NOW)
 
     assert [r["up"] for r in result.records] == [up]
 
@@ -137,7 +146,7 @@ def test_many_reactions_are_paged(fake_github):
     for n in range(130):
         fake_github.add_reaction(reply, "+1" if n % 3 else "-1", user=f"user{n}")
 
-    result = collect(_config(fake_github), now=NOW)
+    result = collect(*_client(fake_github), now=NOW)
 
     assert [(r["up"], r["down"], r["reactors"]) for r in result.records] == [(86, 44, 130)]
     pages = fake_github.calls("GET", rf"/comments/{reply}/reactions$")
@@ -152,7 +161,7 @@ def test_server_errors_are_retried_and_the_run_completes(fake_github):
     fake_github.fail("GET", r"/reactions$", status=503)
     slept: list[float] = []
 
-    result = collect(_config(fake_github), now=NOW, sleep=slept.append)
+    result = collect(*_client(fake_github), now=NOW, sleep=slept.append)
 
     assert [(r["reply_comment_id"], r["up"]) for r in result.records] == [(reply, 1)]
     assert len(slept) == 2
@@ -167,7 +176,7 @@ def test_stops_before_the_rate_limit_and_keeps_what_it_read(fake_github):
         fake_github.repo.pulls[n]["updated_at"] = NOW - timedelta(hours=n)
     fake_github.rate_used = fake_github.rate_limit - 104  # a few requests left this hour
 
-    result = collect(_config(fake_github), now=NOW)
+    result = collect(*_client(fake_github), now=NOW)
 
     assert [r["pr"] for r in result.records] == [first]
     (note,) = result.notes
@@ -183,8 +192,8 @@ def test_conversation_replies_are_collected_when_scored(fake_github):
                                kind="issues")  # fmt: skip
     fake_github.add_reaction(reply, "-1", user="carol", kind="issues")
 
-    skipped = collect(_config(fake_github, run_id="a"), now=NOW)
-    result = collect(_config(fake_github, run_id="b", score_issue_comments=True), now=NOW)
+    skipped = collect(*_client(fake_github, run_id="a"), now=NOW)
+    result = collect(*_client(fake_github, run_id="b", score_issue_comments=True), now=NOW)
 
     assert skipped.records == []
     assert [(r["review_comment_id"], r["reply_comment_id"], r["down"], r["path"])
@@ -196,7 +205,7 @@ def test_a_reply_whose_comment_is_gone_is_skipped_with_a_note(fake_github):
     target, reply, _ = _scored(fake_github, pr, "gone soon")
     del fake_github.repo.review_comments[target]
 
-    result = collect(_config(fake_github), now=NOW)
+    result = collect(*_client(fake_github), now=NOW)
 
     assert result.records == [] and result.replies == 1
     assert result.notes == [f"reply {reply} on #{pr} skipped: the scored comment is gone"]
@@ -231,7 +240,7 @@ def test_two_collectors_racing_both_land_and_reading_has_no_duplicate(fake_githu
 
     def run(run_id: str) -> None:
         try:
-            results[run_id] = collect(_config(fake_github, run_id=run_id), now=NOW,
+            results[run_id] = collect(*_client(fake_github, run_id=run_id), now=NOW,
                                       sleep=lambda s: None)  # fmt: skip
         except BaseException as exc:  # surfaced below
             errors.append(exc)

@@ -6,11 +6,12 @@ import shlex
 from pathlib import Path
 
 import pytest
-import review_forge.training.oumi_registry  # noqa: F401 - the names the recipes use must be registered
 import yaml
 from oumi.core.configs import JobConfig, TrainingConfig
 from oumi.core.configs.params.training_params import TrainerType
 from oumi.core.registry import REGISTRY, RegistryType
+
+import review_forge.training.oumi_registry  # noqa: F401 - the names the recipes use must be registered
 
 CONFIGS = Path(__file__).resolve().parents[1] / "training" / "configs"
 ALL = sorted(CONFIGS.glob("*.yaml"))

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from review_forge.bot.scoring.score import DIMENSIONS, parse
 from review_forge.training.data_synthesis import KINDS, QUALITIES, main, synthesize
 from review_forge.training.judge_relabel import read_judgement, relabel_with_judge
@@ -184,6 +185,7 @@ def test_judge_relabelling_runs_the_engine_and_keeps_unreadable_labels(tiny_mode
     assert rows == before
 
 
+@pytest.mark.training
 def test_a_judge_config_that_is_not_one_is_a_config_error(tmp_path, capsys):
     config = tmp_path / "judge.yaml"
     config.write_text("judge_params:\n  response_format: XML\n", encoding="utf-8")
@@ -203,9 +205,9 @@ def test_a_judge_answering_in_the_canonical_format_relabels_score_and_dimensions
 
     import torch
     import yaml
+
     from review_forge.bot.scoring.prompt import SYSTEM_PROMPT
     from review_forge.bot.scoring.score import Score, render
-
     from tests.support.tiny_model import teach
 
     rows = [{**r, "diff_hunk": None, "path": None} for r in synthesize(3, seed=2)]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from review_forge.bot.cli import main
 from review_forge.bot.gate import Metrics, Tolerances, agrees, gate, load_heldout, measure
 from review_forge.bot.scoring.rubric import score_comment
@@ -142,8 +143,9 @@ def train_adapter(base: Path, answers: list[tuple[tuple, str]], out: Path, steps
     canonical format, as a trained one would (the random base alone writes noise)."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from review_forge.bot.scoring.prompt import build_messages
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from review_forge.bot.scoring.prompt import build_messages
 
     tok = AutoTokenizer.from_pretrained(base)
     torch.manual_seed(0)

@@ -7,6 +7,7 @@ import socket
 
 import pytest
 from github import Auth, Github, GithubException
+
 from review_forge.bot.errors import ConfigError, GitHubError
 from review_forge.bot.github.client import call_with_retries, connect, paged
 from review_forge.bot.settings import Config

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
+
+from benchmarks.simulation.people import TEAM, judgement, reaction, review_comments, shifts
 from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import Comment
 from review_forge.training.judgement import features, fit
-
-from benchmarks.simulation.people import TEAM, judgement, reaction, review_comments, shifts
 
 
 def _records(rows: list[dict], noise: float, seed: int) -> list[dict]:

@@ -21,8 +21,7 @@ PACKAGES = ("bot", "training", "hooks")
 
 def test_the_wheel_installs_nothing_but_the_project_namespace(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         check=True, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     (wheel,) = tmp_path.glob("review_forge-*.whl")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from review_forge.bot.cli import main
 from review_forge.bot.feedback.learn import Verdict
 from review_forge.bot.github.data_branch import DataStore, latest_per_reply, parse_jsonl

@@ -15,11 +15,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from review_forge.bot.github.data_branch import DataStore, latest_per_reply
-from review_forge.bot.github.marker import find_marker, find_score
-from review_forge.bot.scoring.rubric import score_comment
-from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
-from review_forge.training.dataset import synthetic_rows
 
 from benchmarks.simulation.people import (
     BARE_NIT,
@@ -33,6 +28,11 @@ from benchmarks.simulation.people import (
     review_comments,
     spread,
 )
+from review_forge.bot.github.data_branch import DataStore, latest_per_reply
+from review_forge.bot.github.marker import find_marker, find_score
+from review_forge.bot.scoring.rubric import score_comment
+from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
+from review_forge.training.dataset import synthetic_rows
 
 ANSWER = render(
     Score(64, dict.fromkeys(DIMENSIONS, 64), dict.fromkeys(DIMENSIONS, "names the code"),

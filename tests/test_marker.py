@@ -4,6 +4,7 @@ reviewer's pasted marker never outranks the bot's own final lines."""
 from __future__ import annotations
 
 import pytest
+
 from review_forge.bot.github.marker import encode_score, find_marker, find_score, make_marker
 
 

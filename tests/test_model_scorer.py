@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from review_forge.bot.adapter import adapter_revision
 from review_forge.bot.errors import ModelUnavailable
 from review_forge.bot.scoring.generation import answer_complete
@@ -26,7 +27,6 @@ from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import Comment, Score, parse, render
 from review_forge.bot.scoring.scorer import make_scorer
 from review_forge.bot.settings import load_config
-
 from tests.support.tiny_model import build_tiny_adapter, build_tiny_model, teach
 
 HUNK = "@@ -10,4 +10,6 @@ def load(path):\n     data = read(path)\n+    tmp = data.split()\n"

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from review_forge.bot.errors import InputError
 from review_forge.bot.scoring.prompt import build_messages
 from review_forge.bot.scoring.score import DIMENSIONS, Score, render

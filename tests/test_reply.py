@@ -8,6 +8,7 @@ import re
 
 import pytest
 from markdown_it import MarkdownIt
+
 from review_forge.bot.github.marker import find_marker, find_score, make_marker
 from review_forge.bot.github.reply import (
     COMMENT_LIMIT,

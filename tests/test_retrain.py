@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from review_forge.bot.adapter import adapter_revision
 from review_forge.bot.cli import main as review_forge
 from review_forge.bot.errors import ConfigError, ModelUnavailable

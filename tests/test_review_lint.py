@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from review_forge.bot.scoring.score import Comment, Score
 from review_forge.bot.scoring.scorer import make_scorer
 from review_forge.bot.settings import load_config

@@ -7,6 +7,7 @@ import pickle
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from review_forge.bot.scoring.score import DIMENSIONS, Score, render
 from review_forge.training.rewards import (
     NEUTRAL,
@@ -221,6 +222,7 @@ def test_bad_parameters_are_refused(factory, message):
         factory()
 
 
+@pytest.mark.training
 def test_oumi_builds_the_registered_rewards_from_a_training_config():
     from oumi.builders import build_reward_functions
     from oumi.core.configs import TrainerType, TrainingParams

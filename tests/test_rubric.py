@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from review_forge.bot.scoring.lexicon import hostile
 from review_forge.bot.scoring.rubric import RubricScorer, score_comment
 from review_forge.bot.scoring.rubric_features import features

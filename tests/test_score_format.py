@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from review_forge.bot.errors import FormatError
 from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, inspect, parse, render

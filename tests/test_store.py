@@ -7,6 +7,7 @@ import json
 import threading
 
 import pytest
+
 from review_forge.bot.errors import GitHubError, InputError
 from review_forge.bot.github.data_branch import README, DataStore, latest_per_reply, parse_jsonl
 

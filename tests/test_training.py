@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from safetensors import safe_open
+
 from review_forge.bot.adapter import adapter_revision, file_digests
 from review_forge.bot.errors import InputError
 from review_forge.bot.scoring.rubric import RubricScorer
@@ -22,7 +24,6 @@ from review_forge.bot.scoring.score import Comment, parse
 from review_forge.training.data_synthesis import synthesize, write_jsonl
 from review_forge.training.manifest import AdapterCheckError, check_single_lora
 from review_forge.training.rows import read_training_data
-from safetensors import safe_open
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINER = ROOT / "training" / "grpo_trainer.py"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from review_forge.bot.settings import USER_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -154,6 +154,7 @@ def _base_model(explicit: str | None, parent: Path | None, recipe_base: str) -> 
 def _fit_to_cpu(config: Any) -> None:
     """bfloat16 only where the CPU computes it natively (the model scorer's own test)."""
     import torch
+
     from review_forge.bot.scoring.model import pick_dtype
 
     bf16 = config.model.torch_dtype_str in ("bfloat16", "bf16")
@@ -187,9 +188,10 @@ def _point_at_data(config: Any, data_paths: Sequence[str | Path]) -> None:
 def _run_oumi(config: Any) -> None:
     # Not `from oumi import train`: that function runs `import oumi.train`, which rebinds the
     # package attribute to the module, so a second training in one process would get a module.
-    import review_forge.training.oumi_registry  # noqa: F401 - datasets and rewards, before Oumi looks them up
     from oumi.exceptions import OumiConfigError
     from oumi.train import train as oumi_train
+
+    import review_forge.training.oumi_registry  # noqa: F401 - datasets and rewards, before Oumi looks them up
 
     logging.getLogger("oumi").setLevel(logging.WARNING)  # the recipe's log_level takes over later
     try:

@@ -20,6 +20,7 @@ import datasets
 import oumi.builders  # noqa: F401 - must precede oumi.core.datasets, or a circular import fails
 from oumi.core.datasets import BaseMapDataset
 from oumi.core.registry import REGISTRY, RegistryType
+
 from review_forge.bot.errors import InputError
 from review_forge.bot.scoring.prompt import build_messages
 from review_forge.bot.scoring.score import DIMENSIONS

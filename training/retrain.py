@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from github import Github, GithubException
+
 from review_forge.bot.adapter import adapter_revision
 from review_forge.bot.errors import ConfigError, GitHubError, InputError
 from review_forge.bot.gate import Report, compare, gate, load_heldout, table
@@ -99,11 +100,10 @@ def first_adapter_reasons(report: Report, min_validity: float) -> list[str]:
     return reasons + gate(mine, base, report.tolerances)
 
 
-def retrain(config: Config, options: Options, gh: Github | None = None) -> dict[str, Any]:
+def retrain(config: Config, options: Options, gh: Github) -> dict[str, Any]:
     """Run one retrain; return the report (also committed, written and summarised)."""
     if not config.repository:
         raise ConfigError("no repository: set GITHUB_REPOSITORY or --repository OWNER/NAME")
-    gh = gh or connect(config)
     try:
         repo = call_with_retries(lambda: gh.get_repo(config.repository), what="reading the repo")
     except GithubException as exc:
@@ -273,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
         candidate=args.candidate, overrides=tuple(args.set), dry_run=args.dry_run,
         output=args.output,
     )  # fmt: skip
-    report = retrain(config, options)
+    report = retrain(config, options, connect(config))
     revision = report["candidate"]["revision"]
     if report["gate"]["passed"]:
         done = "passed the gate (dry run: not committed)" if options.dry_run else "promoted"

@@ -20,11 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.simulation.model import COMMON
 from review_forge.bot.errors import InputError
 from review_forge.bot.scoring.score import Comment, Score, render
 from review_forge.training.data_synthesis import write_jsonl
-
-from benchmarks.simulation.model import COMMON
 
 APPROVED = (
     *COMMON,

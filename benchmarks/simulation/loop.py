@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from benchmarks.simulation.learners import GRPO, train_approved, train_grpo, train_judged
+from benchmarks.simulation.people import TEAM, Person, Taste, agreement, judgement, reaction, shifts
 from review_forge.bot.errors import ReviewForgeError
 from review_forge.bot.github.data_branch import DataStore
 from review_forge.bot.github.event import is_own_reply
@@ -35,9 +37,6 @@ from review_forge.bot.github.marker import find_marker, find_score
 from review_forge.bot.scoring.rubric import RubricScorer
 from review_forge.bot.scoring.score import Comment
 from review_forge.bot.settings import Config, load_config
-
-from benchmarks.simulation.learners import GRPO, train_approved, train_grpo, train_judged
-from benchmarks.simulation.people import TEAM, Person, Taste, agreement, judgement, reaction, shifts
 
 LEARNERS = ("approved", "judged", "grpo", "approved+grpo")
 PARENTS = ("promoted", "cold-start")
@@ -152,7 +151,7 @@ class Loop:
         lap("reactions")
         from review_forge.bot.feedback.collect import collect
 
-        collected = collect(self.config(f"collect-{number}"), gh=self.fake.client())
+        collected = collect(self.config(f"collect-{number}"), self.fake.client())
         lap("collect")
         report = self._learn(number)
         lap("retrain")
@@ -177,6 +176,7 @@ class Loop:
 
     def _action(self, number: int, pr: int, review: int) -> int:
         from review_forge.bot.action import run
+        from review_forge.bot.github.client import connect
 
         folder = self.work / f"action-{number}"
         folder.mkdir(exist_ok=True)
@@ -199,7 +199,8 @@ class Loop:
             "INPUT_CACHE_DIR": str(self.work / "adapter-cache"),
         }  # fmt: skip
         with (folder / "log.txt").open("w") as log, contextlib.redirect_stdout(log):
-            return run(load_config(env=env))
+            config = load_config(env=env)
+            return run(config, connect(config))
 
     def _react(self, pr: int) -> dict[str, int]:
         """Each person reads the bot's replies and reacts (or not) through the REST API."""
@@ -268,7 +269,7 @@ class Loop:
         )  # fmt: skip
         try:
             with (self.work / "retrain.log").open("a") as log, contextlib.redirect_stdout(log):
-                report = retrain(self.config(run_id), options, gh=self.fake.client())
+                report = retrain(self.config(run_id), options, self.fake.client())
         except ReviewForgeError as exc:
             return f"retrain refused to run: {exc}"
         if report["gate"]["passed"]:

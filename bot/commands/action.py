@@ -23,9 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from review_forge.bot.action import (
-        run as run_action,  # PyGithub is loaded only for this command
-    )
+    from review_forge.bot.action import run as run_action  # PyGithub: only for this command
+    from review_forge.bot.github.client import connect
 
     overrides = {
         "scorer": args.scorer,
@@ -36,4 +35,5 @@ def run(args: argparse.Namespace) -> int:
         "event_path": args.event_path,
         "event_name": args.event_name,
     }
-    return run_action(load_config(overrides, config_path=args.config))
+    config = load_config(overrides, config_path=args.config)
+    return run_action(config, connect(config))

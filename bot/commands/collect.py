@@ -38,16 +38,15 @@ def _moment(text: str) -> datetime:
 
 
 def run(args: argparse.Namespace) -> int:
-    from review_forge.bot.feedback.collect import (
-        collect,  # PyGithub is loaded only for this command
-    )
+    from review_forge.bot.feedback.collect import collect  # PyGithub: only for this command
+    from review_forge.bot.github.client import connect
     from review_forge.bot.github.runner import append_summary
 
     overrides = {"repository": args.repository, "data_branch": args.data_branch}
     config = load_config(overrides, config_path=args.config)
     if config.repository and config.repository.count("/") != 1:
         raise InputError(f"repository must be OWNER/NAME, got {config.repository!r}")
-    result = collect(config, since=args.since)
+    result = collect(config, connect(config), since=args.since)
     up = sum(r["up"] for r in result.records)
     down = sum(r["down"] for r in result.records)
     since = result.since.strftime("%Y-%m-%d %H:%M UTC") if result.since else "the beginning"

@@ -49,11 +49,16 @@ def run(args: argparse.Namespace) -> int:
     overrides = {"repository": args.repository, "data_branch": args.data_branch}
     config = load_config(overrides, config_path=args.config)
     verdict = Verdict(up=None if args.rating is not None else bool(args.up), rating=args.rating)
+    gh = None
+    if config.repository and (args.text is None or not args.local):  # one client for both
+        from review_forge.bot.github.client import connect  # PyGithub: only when needed
+
+        gh = connect(config)
     if args.text is not None:
         record = for_text(config, args.text, verdict, diff_hunk=args.diff_hunk, path=args.path)
     else:
-        record = for_comment(config, args.comment_id, verdict)
-    where = save(config, record, args.local)
+        record = for_comment(config, gh, args.comment_id, verdict)
+    where = save(config, record, args.local, gh)
     said = "👍" if record["up"] else "👎"
     rating = f" (rated {verdict.rating})" if verdict.rating is not None else ""
     print(f"recorded {said}{rating} on posted score {record['posted']['score']} in {where}")

@@ -21,8 +21,9 @@ from github.PaginatedList import PaginatedList
 from github.PullRequest import PullRequest
 from github.Reaction import Reaction
 from github.Repository import Repository
+
 from review_forge.bot.errors import ConfigError
-from review_forge.bot.github.client import call_with_retries, connect, paged
+from review_forge.bot.github.client import call_with_retries, paged
 from review_forge.bot.github.data_branch import FEEDBACK_DIR, DataStore, parse_jsonl
 from review_forge.bot.github.event import is_bot, is_own_reply
 from review_forge.bot.github.marker import find_marker, find_score
@@ -45,17 +46,16 @@ class Collection:
 
 def collect(
     config: Config,
+    gh: Github,
     *,
     since: datetime | None = None,
     now: datetime | None = None,
-    gh: Github | None = None,
     sleep: Callable[[float], None] = time.sleep,
     warn: Callable[[str], None] | None = None,
 ) -> Collection:
     """Read reactions and write one snapshot; `since` overrides the last collection's time."""
     if not config.repository:
         raise ConfigError("no repository: set GITHUB_REPOSITORY or --repository OWNER/NAME")
-    gh = gh or connect(config)
     now = now or datetime.now(UTC).replace(microsecond=0)
     repo = call_with_retries(lambda: gh.get_repo(config.repository), what="reading the repository")
     store = DataStore(repo, config.data_branch, sleep=sleep, **({"warn": warn} if warn else {}))

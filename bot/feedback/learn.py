@@ -13,13 +13,16 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from review_forge.bot.errors import ConfigError, GitHubError, InputError
 from review_forge.bot.gate import AGREEMENT_MARGIN
 from review_forge.bot.scoring.score import Comment
 from review_forge.bot.scoring.scorer import make_scorer
 from review_forge.bot.settings import Config
+
+if TYPE_CHECKING:
+    from github import Github
 
 
 @dataclass(frozen=True)
@@ -82,17 +85,17 @@ def for_text(
 
 
 def for_comment(
-    config: Config, comment_id: int, verdict: Verdict, *, now: datetime | None = None
+    config: Config, gh: Github, comment_id: int, verdict: Verdict, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """The record for a review comment on GitHub (or for the bot's reply to one)."""
     from github import GithubException
-    from review_forge.bot.github.client import call_with_retries, connect, paged
+
+    from review_forge.bot.github.client import call_with_retries, paged
     from review_forge.bot.github.event import is_own_reply
     from review_forge.bot.github.marker import find_marker, find_score
 
     if not config.repository:
         raise ConfigError("no repository: set GITHUB_REPOSITORY or --repository OWNER/NAME")
-    gh = connect(config)
     repo = call_with_retries(lambda: gh.get_repo(config.repository), what="reading the repository")
 
     def fetch(cid: int) -> dict[str, Any]:
@@ -133,8 +136,11 @@ def for_comment(
                        repo=config.repository, pr=pr, now=now or _now())  # fmt: skip
 
 
-def save(config: Config, record: dict[str, Any], local: str | None) -> str:
-    """Append to the local JSONL `local`, or add a file to the data branch; say where it went."""
+def save(
+    config: Config, record: dict[str, Any], local: str | None, gh: Github | None = None
+) -> str:
+    """Append to the local JSONL `local`, or add a file to the data branch through `gh`; say
+    where it went."""
     line = json.dumps(record, ensure_ascii=False) + "\n"
     if local:
         try:
@@ -145,12 +151,13 @@ def save(config: Config, record: dict[str, Any], local: str | None) -> str:
             raise InputError(f"cannot write {local}: {exc.strerror or exc}") from None
         return local
     from review_forge.bot.feedback.collect import snapshot_path
-    from review_forge.bot.github.client import call_with_retries, connect
+    from review_forge.bot.github.client import call_with_retries
     from review_forge.bot.github.data_branch import FEEDBACK_DIR, DataStore
 
     if not config.repository:
         raise ConfigError("no repository: set GITHUB_REPOSITORY, --repository, or use --local")
-    gh = connect(config)
+    if gh is None:
+        raise ConfigError("saving to the data branch needs a GitHub client; or use --local")
     repo = call_with_retries(lambda: gh.get_repo(config.repository), what="reading the repository")
     store = DataStore(repo, config.data_branch)
     when = datetime.now(UTC)  # to the microsecond: names sort in the order they were written

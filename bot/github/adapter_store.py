@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from github import Github, GithubException
+
 from review_forge.bot.adapter import CONFIG_FILE, WEIGHTS_FILE, adapter_revision, file_digests
 from review_forge.bot.errors import ConfigError, GitHubError, ModelUnavailable
 from review_forge.bot.github.client import call_with_retries

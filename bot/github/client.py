@@ -16,6 +16,7 @@ from typing import TypeVar
 import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
 from github.PaginatedList import PaginatedList
+
 from review_forge.bot.errors import ConfigError, GitHubError
 from review_forge.bot.settings import Config
 

@@ -21,6 +21,7 @@ from typing import Any
 from github import GithubException, InputGitTreeElement
 from github.GitRef import GitRef
 from github.Repository import Repository
+
 from review_forge.bot.errors import GitHubError, InputError
 from review_forge.bot.github.client import call_with_retries
 

@@ -19,8 +19,6 @@ from itertools import chain
 from pathlib import Path
 
 import torch  # after the telemetry switches above
-from review_forge.bot.scoring.prompt import SYSTEM_PROMPT, build_messages
-from review_forge.bot.scoring.score import DIMENSIONS, Comment
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import (
     AutoModelForCausalLM,
@@ -30,6 +28,9 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 from transformers.utils import logging as hf_logging
+
+from review_forge.bot.scoring.prompt import SYSTEM_PROMPT, build_messages
+from review_forge.bot.scoring.score import DIMENSIONS, Comment
 
 SPECIAL_TOKENS = ("<unk>", "<s>", "</s>", "<pad>", "<|system|>", "<|user|>", "<|assistant|>")
 # TinyLlama-1.1B-Chat's template (Zephyr style): prompts have the same shape as with the real base.
