@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         record = for_comment(config, gh, args.comment_id, verdict)
     where = save(config, record, args.local, gh)
-    said = "👍" if record["up"] else "👎"
+    said = "👍" if record.up else "👎"
     rating = f" (rated {verdict.rating})" if verdict.rating is not None else ""
-    print(f"recorded {said}{rating} on posted score {record['posted']['score']} in {where}")
+    print(f"recorded {said}{rating} on posted score {record.posted['score']} in {where}")
     return 0

@@ -9,13 +9,13 @@ Records go to the data branch (one small file each) or, with `local`, to a local
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from review_forge.bot.errors import ConfigError, GitHubError, InputError
+from review_forge.bot.feedback.record import FeedbackRecord
 from review_forge.bot.gate import AGREEMENT_MARGIN
 from review_forge.bot.scoring.score import Comment
 from review_forge.bot.scoring.scorer import make_scorer
@@ -58,22 +58,21 @@ def make_record(
     repo: str | None,
     pr: int | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> FeedbackRecord:
     """A feedback record (schema 1) for one verdict; `rating` is kept beside up/down."""
     agree = verdict.agrees_with(int(posted["score"]))
-    return {
-        "schema": 1, "repo": repo, "pr": pr, "review_comment_id": target.get("id"),
-        "reply_comment_id": reply_comment_id, "body": target.get("body") or "",
-        "diff_hunk": target.get("diff_hunk"), "path": target.get("path"), "posted": posted,
-        "up": int(agree), "down": int(not agree), "reactors": 1, "rating": verdict.rating,
-        "source": "learn", "collected_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }  # fmt: skip
+    return FeedbackRecord(
+        repo=repo, pr=pr, review_comment_id=target.get("id"), reply_comment_id=reply_comment_id,
+        body=target.get("body") or "", diff_hunk=target.get("diff_hunk"), path=target.get("path"),
+        posted=posted, up=int(agree), down=int(not agree), reactors=1, rating=verdict.rating,
+        source="learn", collected_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )  # fmt: skip
 
 
 def for_text(
     config: Config, body: str, verdict: Verdict, *, diff_hunk: str | None = None,
     path: str | None = None, now: datetime | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> FeedbackRecord:  # fmt: skip
     """The record for a comment text: scored now; the same text later supersedes it."""
     if not body.strip():
         raise InputError("the comment text is empty; give the review comment to rate")
@@ -86,7 +85,7 @@ def for_text(
 
 def for_comment(
     config: Config, gh: Github, comment_id: int, verdict: Verdict, *, now: datetime | None = None
-) -> dict[str, Any]:
+) -> FeedbackRecord:
     """The record for a review comment on GitHub (or for the bot's reply to one)."""
     from github import GithubException
 
@@ -137,11 +136,11 @@ def for_comment(
 
 
 def save(
-    config: Config, record: dict[str, Any], local: str | None, gh: Github | None = None
+    config: Config, record: FeedbackRecord, local: str | None, gh: Github | None = None
 ) -> str:
     """Append to the local JSONL `local`, or add a file to the data branch through `gh`; say
     where it went."""
-    line = json.dumps(record, ensure_ascii=False) + "\n"
+    line = record.to_json() + "\n"
     if local:
         try:
             Path(local).parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +162,7 @@ def save(
     when = datetime.now(UTC)  # to the microsecond: names sort in the order they were written
     path = snapshot_path(store.list_files(FEEDBACK_DIR), when, f"learn-{when:%H%M%S%f}")
     store.add_files(
-        {path: line.encode("utf-8")}, f"Feedback by hand on {record['reply_comment_id']}"
+        {path: line.encode("utf-8")}, f"Feedback by hand on {record.reply_comment_id}"
     )
     return f"{path} on {config.data_branch}"
 

@@ -58,6 +58,7 @@ def call_with_retries(
     max_wait: float = MAX_WAIT,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], float] = time.time,
+    landed: Callable[[], T | None] | None = None,
 ) -> T:
     """Run `fn` (which must make its requests itself: wrap a PaginatedList in `list(...)`).
 
@@ -65,15 +66,22 @@ def call_with_retries(
     the wait is at most `max_wait` seconds; 5xx answers and dropped connections are retried with
     exponential backoff and jitter. Any other `GithubException` (404, 422, a fork's 403) is
     raised unchanged for the caller to handle. `what` names the action for the error message.
+
+    `landed` is for writes, and only `bot.github.writes` passes it: after a 5xx or a dropped
+    connection the write may have happened (GitHub did it, the answer was lost), so before trying
+    again it is asked; whatever it finds (not None) is the result, and the write is not repeated.
+    A rate limit is GitHub refusing before doing anything, so that is simply tried again.
     """
     last = ""
     for attempt in range(1, max_attempts + 1):
+        unknown = False
         try:
             return fn()
         except GithubException as exc:
             wait = _rate_limit_wait(exc, now())
             if wait is None and exc.status < 500:
                 raise
+            unknown = wait is None
             last = f"{exc.status} {_message(exc)}"
             if wait is not None and wait > max_wait:
                 raise GitHubError(
@@ -81,12 +89,16 @@ def call_with_retries(
                     f"{max_wait:.0f} s this run allows; run it again later ({last})"
                 ) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
-            wait, last = None, f"network error: {type(exc).__name__}"
-        if attempt == max_attempts:
-            break
+            wait, unknown, last = None, True, f"network error: {type(exc).__name__}"
         if wait is None:
             wait = min(max_wait, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        if attempt == max_attempts and not (unknown and landed):
+            break
         sleep(wait)
+        if unknown and landed is not None:
+            found = landed()
+            if found is not None:
+                return found
     raise GitHubError(f"{what}: GitHub failed {max_attempts} times, giving up (last: {last})")
 
 

@@ -4,26 +4,31 @@ An orphan branch (default `review-forge-data`) written only through the Git Data
 trees, commits, refs), so no checkout is needed and files over 1 MB are read by blob sha. Writes
 never rewrite a file, except a folder replaced on purpose (promotion replaces `adapter/`); the
 ref moves only by fast-forward, and when another writer got there first the commit is rebuilt on
-the new tip and tried again.
+the new tip and tried again. Every write step goes through `bot.github.writes`: when an answer is
+lost, the branch is read before anything is sent again, and a commit whose files are already at
+the tip is not made a second time. So collect, learn and retrain can write at the same time and
+each snapshot, report or promotion lands in exactly one commit, on a linear history.
 """
 
 from __future__ import annotations
 
 import base64
-import json
+import hashlib
 import random
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from github import GithubException, InputGitTreeElement
 from github.GitRef import GitRef
 from github.Repository import Repository
 
-from review_forge.bot.errors import GitHubError, InputError
+from review_forge.bot.errors import FormatError, GitHubError, InputError
+from review_forge.bot.feedback.record import FeedbackRecord
+from review_forge.bot.feedback.record import latest_per_reply as latest_per_reply  # its home before
 from review_forge.bot.github.client import call_with_retries
+from review_forge.bot.github.writes import write_once
 
 DEFAULT_BRANCH = "review-forge-data"
 FEEDBACK_DIR = "feedback/"
@@ -96,9 +101,11 @@ class DataStore:
             "creating the first commit",
         )
         try:
-            self._call(
+            write_once(
                 lambda: self.repo.create_git_ref(f"refs/heads/{self.branch}", commit.sha),
-                "creating the branch",
+                landed=self._ref,
+                what=f"creating data branch {self.branch}",
+                sleep=self.sleep,
             )
         except GithubException as exc:
             if exc.status != 422:  # 422: another writer created it first, which is as good
@@ -138,26 +145,22 @@ class DataStore:
     def add_files(
         self, files: Mapping[str, bytes], message: str, *, replace_dir: str | None = None
     ) -> str:
-        """Commit `files` on top of the branch and return the new commit sha.
+        """Commit `files` on top of the branch and return the commit sha that holds them.
 
         Existing paths are refused (snapshots are never rewritten) except under `replace_dir`,
         whose old content the commit replaces entirely (promotion: `replace_dir="adapter/"`).
-        When the ref moved meanwhile (GitHub answers 422/409), rebuild on the new tip and retry.
+        When the ref moved meanwhile (GitHub answers 422/409), rebuild on the new tip and retry;
+        when the tip already holds exactly these files (an earlier try landed but its answer was
+        lost), that is the commit: nothing is committed twice.
         """
         prefix = replace_dir.rstrip("/") + "/" if replace_dir else None
-        blobs = {
-            path: self._call(
-                lambda data=data: (
-                    self.repo.create_git_blob(base64.b64encode(data).decode(), "base64").sha
-                ),
-                f"uploading {path}",
-            )
-            for path, data in files.items()
-        }
+        blobs = {path: self._put_blob(path, data) for path, data in files.items()}
         for attempt in range(1, self.max_attempts + 1):
             ref = self.ensure()
             tip = ref.object.sha
             existing = self._files_at(tip)
+            if _holds(existing, blobs, prefix):
+                return tip
             clash = sorted(p for p in blobs if p in existing and not _under(p, prefix))
             if clash:
                 raise InputError(
@@ -176,10 +179,33 @@ class DataStore:
             f"{self.max_attempts} times in a row; run again"
         )
 
+    def _put_blob(self, path: str, data: bytes) -> str:
+        """Upload one file's bytes; found again by the sha Git computes from them."""
+        sha = git_blob_sha(data)
+
+        def landed() -> str | None:
+            try:
+                self._call(lambda: self.repo.get_git_blob(sha), f"looking for blob {sha}")
+            except GithubException as exc:
+                if exc.status == 404:
+                    return None
+                raise GitHubError(_explain(exc, f"looking for blob {sha}")) from None
+            return sha
+
+        return write_once(
+            lambda: self.repo.create_git_blob(base64.b64encode(data).decode(), "base64").sha,
+            landed=landed,
+            what=f"uploading {path} to data branch {self.branch}",
+            sleep=self.sleep,
+        )
+
     def _commit_on(
         self, ref: GitRef, tip: str, elements: list[InputGitTreeElement], message: str
     ) -> str | None:
-        """Commit on `tip` and fast-forward `ref` to it; None when another writer moved it first."""
+        """Commit on `tip` and fast-forward `ref` to it; None when another writer moved it first.
+
+        A tree or commit sent twice is harmless (the first, if it was made, is never referenced);
+        the ref update is the step that counts, and it is found again by the tip."""
         parent = self._call(lambda: self.repo.get_git_commit(tip), "reading the tip commit")
         base = self._call(lambda: self.repo.get_git_tree(parent.tree.sha), "reading the tip tree")
         tree = self._call(lambda: self.repo.create_git_tree(elements, base), "creating a tree")
@@ -187,25 +213,51 @@ class DataStore:
             lambda: self.repo.create_git_commit(message, tree, [parent]), "creating a commit"
         )
         try:
-            self._call(lambda: ref.edit(commit.sha, force=False), "moving the branch")
+            write_once(
+                lambda: ref.edit(commit.sha, force=False),
+                landed=lambda: True if self.tip() == commit.sha else None,
+                what=f"moving data branch {self.branch}",
+                sleep=self.sleep,
+            )
         except GithubException as exc:
             if exc.status in (409, 422):
                 return None
             raise GitHubError(_explain(exc, f"updating branch {self.branch}")) from None
         return commit.sha
 
-    def read_feedback(self) -> list[dict[str, Any]]:
+    def read_records(self) -> list[FeedbackRecord]:
         """Every feedback record on the branch, in file then line order; bad lines are skipped
         with a warning naming the file and line."""
-        records: list[dict[str, Any]] = []
+        records: list[FeedbackRecord] = []
         for path, sha in sorted(self.list_files(FEEDBACK_DIR).items()):
             if path.endswith(".jsonl"):
-                records += parse_jsonl(self.read_blob(sha), path, self.warn)
+                records += parse_records(self.read_blob(sha), path, self.warn)
         return records
+
+    def read_feedback(self) -> list[dict[str, Any]]:
+        """`read_records` as dicts, for the readers that take dicts (training, the gate)."""
+        return [record.to_dict() for record in self.read_records()]
+
+
+def git_blob_sha(data: bytes) -> str:
+    """The object id Git (and so GitHub) gives a blob with these bytes.
+
+    >>> git_blob_sha(b"")
+    'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
+    """
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _under(path: str, prefix: str | None) -> bool:
     return prefix is not None and path.startswith(prefix)
+
+
+def _holds(existing: Mapping[str, str], blobs: Mapping[str, str], prefix: str | None) -> bool:
+    """Whether a tree ({path: sha}) already has exactly these files (and, under `prefix`,
+    nothing else): the commit that adds them has landed."""
+    if any(existing.get(p) != s for p, s in blobs.items()):
+        return False
+    return prefix is None or {p for p in existing if p.startswith(prefix)} == set(blobs)
 
 
 def _explain(exc: GithubException, what: str) -> str:
@@ -213,49 +265,24 @@ def _explain(exc: GithubException, what: str) -> str:
     return f"{what}: GitHub answered {exc.status} {message or ''}".rstrip()
 
 
-def parse_jsonl(
+def parse_records(
     data: bytes, name: str, warn: Callable[[str], None] = _stderr
-) -> list[dict[str, Any]]:
-    """Feedback records from JSON lines; a line that is not a record is skipped with a warning."""
+) -> list[FeedbackRecord]:
+    """Feedback records from JSON lines; a line that is not a record is skipped with a warning
+    naming the file and line (one bad line must not hide a whole snapshot)."""
     records = []
     for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except ValueError as exc:
-            warn(f"{name} line {number}: not JSON ({exc.msg}); skipped")
-            continue
-        if not isinstance(record, dict) or "reply_comment_id" not in record:
-            warn(f"{name} line {number}: not a feedback record (no reply_comment_id); skipped")
-            continue
-        records.append(record)
+            records.append(FeedbackRecord.from_json(line, f"{name} line {number}"))
+        except FormatError as exc:
+            warn(f"{exc}; skipped")
     return records
 
 
-def latest_per_reply(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest snapshot per `reply_comment_id`: latest `collected_at`, then latest in order.
-
-    >>> latest_per_reply([
-    ...     {"reply_comment_id": 1, "up": 1, "collected_at": "2024-05-02T00:00:00Z"},
-    ...     {"reply_comment_id": 1, "up": 0, "collected_at": "2024-05-01T00:00:00Z"},
-    ...     {"reply_comment_id": 2, "up": 3, "collected_at": "2024-05-01T00:00:00Z"}])
-    ... # doctest: +NORMALIZE_WHITESPACE
-    [{'reply_comment_id': 1, 'up': 1, 'collected_at': '2024-05-02T00:00:00Z'},
-     {'reply_comment_id': 2, 'up': 3, 'collected_at': '2024-05-01T00:00:00Z'}]
-    """
-    newest: dict[Any, tuple[datetime, dict[str, Any]]] = {}
-    for record in records:
-        when = _when(record.get("collected_at"))
-        key = record["reply_comment_id"]
-        if key not in newest or when >= newest[key][0]:
-            newest[key] = (when, record)
-    return [record for _, record in newest.values()]
-
-
-def _when(text: Any) -> datetime:
-    try:
-        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)  # undated snapshots lose to dated ones
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+def parse_jsonl(
+    data: bytes, name: str, warn: Callable[[str], None] = _stderr
+) -> list[dict[str, Any]]:
+    """`parse_records` as dicts (the shape on the branch), for readers that take dicts."""
+    return [record.to_dict() for record in parse_records(data, name, warn)]

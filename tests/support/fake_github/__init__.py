@@ -4,7 +4,10 @@ It keeps state like GitHub (pull requests, review comments and replies, reviews,
 reactions, the Git Data API with real object ids and fast-forward checks), answers in the shapes
 of GitHub's own examples, pages with `Link` headers, and checks every request against GitHub's
 REST description (`fake_github_openapi`). Tests inject faults (`fail`, rate limits, a fork's
-read-only token), read the request log, and seed state with the `add_*` helpers.
+read-only token, `drop` a connection; `after=True`: the write happens and then the answer is
+lost, as with a proxy's 502 after GitHub did the work), read the request log (`requests`, and
+`injected` for the faults served), and seed state with the `add_*` helpers. `POST /graphql`
+answers GraphQL queries checked against an excerpt of GitHub's schema (`graphql.py`).
 
     server = FakeGitHub().start()
     gh = Github(base_url=server.url, auth=Auth.Token(server.token), retry=None,
@@ -27,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from github import Auth, Github
 
+import tests.support.fake_github.graphql as graphql
 import tests.support.fake_github.openapi as openapi
 from tests.support.fake_github.git import GitDataError, GitStore
 from tests.support.fake_github.routes import ROUTES
@@ -54,10 +58,11 @@ class Request:
 class Fault:
     method: str
     pattern: re.Pattern[str]
-    status: int
+    status: int  # 0: close the connection without an answer
     body: Any
     headers: dict[str, str]
     remaining: int
+    after: bool = False  # carry out the request first, then fail: the answer is lost
 
 
 @dataclass
@@ -111,6 +116,7 @@ class FakeGitHub:
         self.violations: list[str] = []
         self.response_violations: list[str] = []
         self.faults: list[Fault] = []
+        self.injected: list[tuple[str, str, int, bool]] = []  # (method, path, status, after)
         self.gates: list[Gate] = []
         self.latency = 0.0  # seconds to wait before handling, to widen race windows
         self.clock_offset = timedelta()
@@ -318,14 +324,21 @@ class FakeGitHub:
         body: Any = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        after: bool = False,
     ) -> None:
-        """Answer the next `times` requests matching method and path regex with this error."""
-        if body is None:
+        """Answer the next `times` requests matching method and path regex with this error;
+        `after`: carry each out first (a write happens, its answer is lost)."""
+        if body is None and status:
             body = {"message": http.HTTPStatus(status).phrase, "documentation_url": DOCS}
         with self.lock:
             self.faults.append(
-                Fault(method, re.compile(pattern), status, body, headers or {}, times)
+                Fault(method, re.compile(pattern), status, body, headers or {}, times, after)
             )
+
+    def drop(self, method: str, pattern: str, *, after: bool, times: int = 1) -> None:
+        """Close the connection without an answer: before the request is carried out (a reset
+        on the way in) or `after` it (the write happened, the answer never arrives)."""
+        self.fail(method, pattern, status=0, times=times, after=after)
 
     def fail_secondary_rate_limit(
         self, method: str, pattern: str, *, retry_after: int = 1, times: int = 1
@@ -401,14 +414,20 @@ class FakeGitHub:
         with self.lock:
             self.requests.append(req)
             if status == 200:
-                self.violations += openapi.check_request(req.method, path, query, req.body)
+                if path == "/graphql":
+                    self.violations += graphql.check_request(req.body)
+                else:
+                    self.violations += openapi.check_request(req.method, path, query, req.body)
                 status, body, headers = self._answer(req)
-                if 200 <= status < 300:
+                if 200 <= status < 300 and path != "/graphql":
                     self.response_violations += openapi.check_response(
                         req.method, path, status, body
                     )
             req.status = status
             self.rate_used += 1
+        if status == 0:  # a dropped connection: no status line, no body
+            handler.close_connection = True
+            return
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "x-ratelimit-limit": str(self.rate_limit),
@@ -431,7 +450,13 @@ class FakeGitHub:
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self.faults.remove(fault)
+                self.injected.append((req.method, req.path, fault.status, fault.after))
+                if fault.after:
+                    self._carry_out(req)
                 return fault.status, fault.body, fault.headers
+        return self._carry_out(req)
+
+    def _carry_out(self, req: Request) -> tuple[int, Any, dict[str, str]]:
         auth = req.headers.get("Authorization", "")
         token = auth.split(" ", 1)[1] if " " in auth else ""
         if token not in self.tokens:
@@ -440,6 +465,8 @@ class FakeGitHub:
                 {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"},
                 {},
             )
+        if req.path == "/graphql" and req.method == "POST":
+            return graphql.answer(self, req.body, self.tokens[token])
         try:
             for method, regex, handler in ROUTES:
                 m = regex.fullmatch(req.path)

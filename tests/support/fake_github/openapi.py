@@ -28,6 +28,7 @@ EXTRA_OPERATIONS = (
     ("DELETE", "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"),
     ("DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"),
     ("DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}"),
+    ("GET", "/repos/{owner}/{repo}/issues/comments"),  # the repository's conversation comments
 )
 _GREEDY = ("ref", "path")  # parameters that may contain slashes
 

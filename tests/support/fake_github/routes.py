@@ -125,6 +125,11 @@ def list_repo_review_comments(c: Call) -> Answer:
     return c.page([render_review_comment(c.fake, c.repo, x) for x in items])
 
 
+def list_repo_issue_comments(c: Call) -> Answer:
+    items = _since_sorted(c, list(c.repo.issue_comments.values()), default_sort="created")
+    return c.page([render_issue_comment(c.fake, c.repo, x) for x in items])
+
+
 def _new_review_comment(c: Call, pr: int, body: str, **where: Any) -> Answer:
     cid = c.fake.add_review_comment(pr, body, user=c.login, repo=c.repo, **where)
     return 201, render_review_comment(c.fake, c.repo, c.repo.review_comments[cid]), {}
@@ -320,6 +325,7 @@ _TABLE: list[tuple[str, str, Handler]] = [
         _REPO + r"/pulls/(?P<pull_number>\d+)/reviews/(?P<review_id>\d+)/comments",
         list_review_comments_for_review,
     ),
+    ("GET", _REPO + r"/issues/comments", list_repo_issue_comments),
     ("GET", _REPO + r"/issues/(?P<issue_number>\d+)/comments", list_issue_comments),
     ("POST", _REPO + r"/issues/(?P<issue_number>\d+)/comments", create_issue_comment),
     ("GET", _REPO + r"/issues/comments/(?P<comment_id>\d+)", get_issue_comment),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 DOCS = "https://docs.github.com/rest"
 REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket")
 CONTENTS_LIMIT = 1024 * 1024  # the Contents API leaves out the content of files above 1 MB
+TYPENAME = {"pulls": "PullRequestReviewComment", "issues": "IssueComment"}  # GraphQL types
 Answer = tuple[int, Any, dict[str, str]]
 
 
@@ -88,6 +89,11 @@ class Call:
 # --- JSON renderers (GitHub's examples, with our values) -----------------------------------
 def api_url(fake: FakeGitHub, repo: Repo, rest: str = "") -> str:
     return f"{fake.url}/repos/{repo.full_name}{rest}"
+
+
+def node_id(kind: str, repo: Repo, comment_id: int) -> str:
+    """The opaque global id a REST answer carries as `node_id`, for GraphQL's `nodes(ids:)`."""
+    return base64.b64encode(f"{TYPENAME[kind]}:{repo.id}:{comment_id}".encode()).decode()
 
 
 def _rollup(fake: FakeGitHub, repo: Repo, kind: str, cid: int) -> dict:
@@ -173,6 +179,7 @@ def render_review_comment(fake: FakeGitHub, repo: Repo, c: dict) -> dict:
         start_side=None,
         commit_id=repo.pulls[c["pr"]]["head_sha"],
         reactions=_rollup(fake, repo, "pulls", c["id"]),
+        node_id=node_id("pulls", repo, c["id"]),
     )
     out["_links"] = {
         "self": {"href": url},
@@ -198,6 +205,7 @@ def render_issue_comment(fake: FakeGitHub, repo: Repo, c: dict) -> dict:
         created_at=ts(c["created_at"]),
         updated_at=ts(c["updated_at"]),
         reactions=_rollup(fake, repo, "issues", c["id"]),
+        node_id=node_id("issues", repo, c["id"]),
     )
     return out
 
