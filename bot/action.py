@@ -20,7 +20,7 @@ from github.PullRequest import PullRequest
 
 from review_forge.bot.errors import GitHubError, InputError
 from review_forge.bot.github import event as activities
-from review_forge.bot.github import runner
+from review_forge.bot.github import runner, summary
 from review_forge.bot.github.client import call_with_retries, paged
 from review_forge.bot.github.event import REVIEW, Reply, Skip
 from review_forge.bot.github.reply import Row, render_reply, render_summary
@@ -30,6 +30,8 @@ from review_forge.bot.settings import Config
 
 LOW_SCORE = 50  # a comment below this (or below min_score, when set) gets a ::warning annotation
 READ_ONLY = "Resource not accessible by integration"  # GitHub's 403 for a fork's read-only token
+QUIET = "job summary only"  # reply: below (at or above the threshold) or reply: none
+IN_SUMMARY = "summary comment"  # reply: summary
 
 Sleep = Callable[[float], None]
 
@@ -103,9 +105,16 @@ def act(
     scores = scorer.score_many(comments)
     if fallback:
         scores = [s.with_source(s.scorer, s.model_revision, fallback) for s in scores]
-    results, read_only, failure = _reply_all(
-        config, pull, {c.id: c for c in listed}, replies, scores, sleep
-    )
+    if config.reply == "summary":
+        results, read_only, failure = _summarise(config, pull, replies, scores, gh.per_page, sleep)
+    else:
+        objects = {c.id: c for c in listed}
+        results, read_only, failure = _reply_all(config, pull, objects, replies, scores, sleep)
+    if config.reply == "below" and any(r.status == QUIET for r in results):
+        notes.append(
+            f"reply: below: comments scoring {config.reply_threshold} or more are listed here, "
+            "without a reply."
+        )
     if read_only:
         notes.append(
             "Replies were not posted: the token is read-only here (a fork's pull request)."
@@ -147,34 +156,66 @@ def _reply_all(
         if stop is not None:
             results.append(Result(reply, score, f"not posted: {stop}"))
             continue
+        if not _wants_reply(config, reply, score):
+            results.append(Result(reply, score, QUIET))
+            continue
         about = None if reply.target.kind == REVIEW else reply.target.html_url
         body = render_reply(score, reply.target.id, about=about, server_url=config.server_url)
-        try:
-            url = call_with_retries(
-                lambda reply=reply, body=body: _write(pull, objects, reply, body),
+        url, status, read_only, why = _attempt(
+            lambda reply=reply, body=body: call_with_retries(
+                lambda: _write(pull, objects, reply, body),
                 what=f"replying to comment {reply.target.id}",
                 sleep=sleep,
-            )
-        except GithubException as exc:
-            read_only = exc.status == 403 and READ_ONLY in _message(exc)
-            if read_only:
-                stop = "the token cannot write here"
-            else:
-                stop = failure = (
-                    f"GitHub refused the reply to comment {reply.target.id}: "
-                    f"{exc.status} {_message(exc)}"
-                )
-            results.append(Result(reply, score, f"not posted: {stop}"))
-            continue
-        except GitHubError as exc:
-            stop = failure = str(exc)
-            results.append(Result(reply, score, "not posted: GitHub kept failing"))
+            ),
+            f"the reply to comment {reply.target.id}",
+        )
+        if url is None:
+            stop, failure = why or status.removeprefix("not posted: "), why or failure
+            results.append(Result(reply, score, status))
             continue
         written += 1
         status = "updated" if reply.update is not None else "posted"
         print(f"review-forge: comment {reply.target.id} scored {score.score}/100, reply {status}")
         results.append(Result(reply, score, status, url))
     return results, read_only, failure
+
+
+def _wants_reply(config: Config, reply: Reply, score: Score) -> bool:
+    """reply: every, or below the threshold; an earlier reply is always kept current."""
+    if config.reply == "below":
+        return reply.update is not None or score.score < config.reply_threshold
+    return config.reply == "every"
+
+
+def _summarise(
+    config: Config,
+    pull: PullRequest,
+    replies: Sequence[Reply],
+    scores: Sequence[Score],
+    per_page: int,
+    sleep: Sleep,
+) -> tuple[list[Result], bool, str | None]:
+    """reply: summary: one comment per pull request, no replies in the threads."""
+    entries = [summary.entry(r.target, s.score) for r, s in zip(replies, scores, strict=True)]
+    url, status, read_only, why = _attempt(
+        lambda: summary.upsert(pull, entries, config, per_page, sleep), "the summary comment"
+    )
+    results = [Result(r, s, status, url) for r, s in zip(replies, scores, strict=True)]
+    return results, read_only, None if read_only else why
+
+
+def _attempt(write: Callable[[], str], what: str) -> tuple[str | None, str, bool, str | None]:
+    """One write (retried inside): its URL and status, or None, the status, whether the token
+    is read-only, and why posting stops."""
+    try:
+        return write(), IN_SUMMARY, False, None
+    except GithubException as exc:
+        if exc.status == 403 and READ_ONLY in _message(exc):
+            return None, "not posted: the token cannot write here", True, None
+        why = f"GitHub refused {what}: {exc.status} {_message(exc)}"
+        return None, f"not posted: {why}", False, why
+    except GitHubError as exc:
+        return None, "not posted: GitHub kept failing", False, str(exc)
 
 
 def _message(exc: GithubException) -> str:

@@ -20,6 +20,10 @@ from review_forge.bot.errors import ConfigError
 DEFAULT_BASE_MODEL = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
 CONFIG_FILE = ".review-forge.yml"
 SCORER_CHOICES = ("auto", "rubric", "model")
+# Where the scores go: a reply under every comment, replies only below reply_threshold, one
+# summary comment per pull request, or nothing public (the job summary only).
+REPLY_CHOICES = ("every", "below", "summary", "none")
+BASE_MODEL_ENV = "REVIEW_FORGE_BASE_MODEL"  # an image's baked base model: the default, not a pin
 DATA_BRANCH = "data-branch"  # the `adapter` setting that means "the one on the data branch"
 
 
@@ -33,6 +37,8 @@ class Config:
     # The bot on GitHub
     data_branch: str = "review-forge-data"
     max_replies: int = 20
+    reply: str = "every"
+    reply_threshold: int = 50  # with reply: below, comments scoring below this get a reply
     bot_login: str = "github-actions[bot]"
     score_issue_comments: bool = False
     ignore_reviewer_reactions: bool = True
@@ -88,6 +94,8 @@ USER_SETTINGS = (
     "min_score",
     "data_branch",
     "max_replies",
+    "reply",
+    "reply_threshold",
     "bot_login",
     "score_issue_comments",
     "ignore_reviewer_reactions",
@@ -119,6 +127,8 @@ def load_config(
     """Build the Config for this process. `overrides` values of None are ignored."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
+    if env.get(BASE_MODEL_ENV):
+        values["base_model"] = env[BASE_MODEL_ENV]
     for name, var in _RUN_ENV.items():
         if env.get(var):
             values[name] = env[var]
@@ -178,6 +188,12 @@ def _typed(values: dict[str, Any]) -> Config:
     if config.scorer not in SCORER_CHOICES:
         raise ConfigError(
             f"scorer must be one of {', '.join(SCORER_CHOICES)}, got {config.scorer!r}"
+        )
+    if config.reply not in REPLY_CHOICES:
+        raise ConfigError(f"reply must be one of {', '.join(REPLY_CHOICES)}, got {config.reply!r}")
+    if not 0 <= config.reply_threshold <= 100:
+        raise ConfigError(
+            f"reply_threshold must be between 0 and 100, got {config.reply_threshold}"
         )
     if config.min_score is not None and not 0 <= config.min_score <= 100:
         raise ConfigError(f"min_score must be between 0 and 100, got {config.min_score}")
