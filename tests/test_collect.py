@@ -1,5 +1,6 @@
 """`review-forge collect` against the fake GitHub: the bot's replies (marker AND author), people's
-👍/👎, one snapshot per run on the data branch, the look-back window, paging, faults."""
+👍/👎 (GraphQL, REST past 100), one snapshot per run on the data branch, the look-back window,
+paging, faults, a budget that runs out and the next run that goes on from there."""
 
 from __future__ import annotations
 
@@ -105,17 +106,20 @@ def test_the_next_run_sees_a_changed_reaction(fake_github):
 
     after = fake_github.files("review-forge-data")
     assert {p: after[p] for p in first} == first  # the first snapshot is untouched
-    assert sorted(p for p in after if p not in first) == ["feedback/2024/05/01/2.jsonl"]
+    new = sorted(p for p in after if p not in first)
+    assert new == ["collect/2024/05/01/2.json", "feedback/2024/05/01/2.jsonl"]
     latest = latest_per_reply(_records(fake_github))
     assert [(r["reply_comment_id"], r["up"], r["down"]) for r in latest] == [(reply, 0, 1)]
 
 
-def test_only_pull_requests_updated_in_the_window_are_read(fake_github):
-    old = fake_github.add_pull(updated_at=NOW - timedelta(days=90))
-    fake_github.add_review_comment(old, "old comment", created_at=NOW - timedelta(days=90))
-    recent = fake_github.add_pull(updated_at=NOW - timedelta(days=2))
-    _scored(fake_github, recent, "recent")
-    fake_github.repo.pulls[recent]["updated_at"] = NOW - timedelta(days=2)
+def test_only_comments_updated_in_the_window_are_read(fake_github):
+    pr = fake_github.add_pull(updated_at=NOW - timedelta(days=90))
+    old = fake_github.add_review_comment(pr, "old", created_at=NOW - timedelta(days=90))
+    old_reply = fake_github.add_review_comment(
+        pr, _reply_body("old", old), user=BOT, in_reply_to=old, created_at=NOW - timedelta(days=90)
+    )
+    _, recent, _ = _scored(fake_github, pr, "recent")
+    fake_github.repo.review_comments[recent]["updated_at"] = NOW - timedelta(days=2)
     store = DataStore(fake_github.client().get_repo("octo-org/octo-repo"), "review-forge-data")
     last = json.dumps({"reply_comment_id": 1, "collected_at": "2024-04-25T00:00:00Z"})
     store.add_files({"feedback/2024/04/25/9.jsonl": last.encode()}, "earlier run")
@@ -123,9 +127,18 @@ def test_only_pull_requests_updated_in_the_window_are_read(fake_github):
     result = collect(*_client(fake_github, collect_lookback_days=30), now=NOW)
 
     assert result.since == datetime(2024, 3, 26, tzinfo=UTC)  # last collection - 30 days
-    assert result.pulls == 1
-    assert not fake_github.calls("GET", rf"/pulls/{old}/comments")
-    assert fake_github.calls("GET", rf"/pulls/{recent}/comments")
+    assert [r.reply_comment_id for r in result.records] == [recent]
+    assert old_reply not in [r.reply_comment_id for r in result.records]
+    (listing,) = fake_github.calls("GET", r"/pulls/comments$")
+    assert listing.query["since"] == ["2024-03-26T00:00:00Z"]
+    # the next run's window starts where this pass began, minus the look-back
+    later = collect(*_client(fake_github, run_id="102", collect_lookback_days=30),
+                    now=NOW + timedelta(days=1))  # fmt: skip
+    assert later.since == NOW - timedelta(days=30)
+
+
+def _reply_body(text: str, target: int) -> str:
+    return render_reply(RubricScorer().score_many([Comment(text, None, None)])[0], target)
 
 
 @pytest.mark.parametrize(("ignore", "up"), [(True, 1), (False, 2)])
@@ -137,53 +150,128 @@ def test_the_reviewers_own_vote_counts_only_when_allowed(fake_github, ignore, up
 
     result = collect(*_client(fake_github, ignore_reviewer_reactions=ignore), now=NOW)
 
-    assert [r["up"] for r in result.records] == [up]
+    assert [r.up for r in result.records] == [up]
 
 
-def test_many_reactions_are_paged(fake_github):
+def test_more_than_100_of_a_kind_are_listed_over_rest_page_by_page(fake_github):
     pr = fake_github.add_pull()
     _, reply, _ = _scored(fake_github, pr, "Why not reuse `parse_config`?")
-    for n in range(130):
-        fake_github.add_reaction(reply, "+1" if n % 3 else "-1", user=f"user{n}")
+    _, small, _ = _scored(fake_github, pr, "Why not reuse `load_config`?")
+    for n in range(230):
+        fake_github.add_reaction(reply, "+1" if n % 4 else "-1", user=f"user{n}")
+    for n in range(99):
+        fake_github.add_reaction(small, "+1", user=f"user{n}")
 
     result = collect(*_client(fake_github), now=NOW)
 
-    assert [(r["up"], r["down"], r["reactors"]) for r in result.records] == [(86, 44, 130)]
+    assert [(r.up, r.down, r.reactors) for r in result.records] == [(172, 58, 230), (99, 0, 99)]
     pages = fake_github.calls("GET", rf"/comments/{reply}/reactions$")
-    assert [r.query.get("page", ["1"])[0] for r in pages] == ["1", "2"]
+    assert [r.query.get("page", ["1"])[0] for r in pages] == ["1", "2", "3"]
+    assert not fake_github.calls("GET", rf"/comments/{small}/reactions$")  # GraphQL had them all
 
 
 def test_server_errors_are_retried_and_the_run_completes(fake_github):
     pr = fake_github.add_pull()
     _, reply, _ = _scored(fake_github, pr, "This loop is O(n^2); a set makes it O(n).")
     fake_github.add_reaction(reply, "+1", user="carol")
-    fake_github.fail("GET", rf"/pulls/{pr}/comments$", status=502)
-    fake_github.fail("GET", r"/reactions$", status=503)
+    fake_github.fail("GET", r"/pulls/comments$", status=502)
+    fake_github.fail("POST", r"/graphql$", status=503)
     slept: list[float] = []
 
     result = collect(*_client(fake_github), now=NOW, sleep=slept.append)
 
-    assert [(r["reply_comment_id"], r["up"]) for r in result.records] == [(reply, 1)]
+    assert [(r.reply_comment_id, r.up) for r in result.records] == [(reply, 1)]
     assert len(slept) == 2
 
 
-def test_stops_before_the_rate_limit_and_keeps_what_it_read(fake_github):
-    first = fake_github.add_pull(updated_at=NOW - timedelta(hours=1))
-    _scored(fake_github, first, "first")
-    second = fake_github.add_pull(updated_at=NOW - timedelta(hours=2))
-    _scored(fake_github, second, "second")
-    for n in (first, second):
-        fake_github.repo.pulls[n]["updated_at"] = NOW - timedelta(hours=n)
-    fake_github.rate_used = fake_github.rate_limit - 104  # a few requests left this hour
+def test_people_bots_and_the_reviewer_are_told_apart_in_one_query(fake_github):
+    pr = fake_github.add_pull()
+    replies = []
+    for n in range(5):
+        _, reply, _ = _scored(fake_github, pr, f"Comment {n}: rename `x` to `count`.")
+        for user, content in [("carol", "+1"), ("dependabot[bot]", "-1"), ("bob", "-1"),
+                              ("dave", "-1" if n % 2 else "+1")]:  # fmt: skip
+            fake_github.add_reaction(reply, content, user=user)
+        replies.append(reply)
 
     result = collect(*_client(fake_github), now=NOW)
 
-    assert [r["pr"] for r in result.records] == [first]
-    (note,) = result.notes
-    assert re.fullmatch(r"stopped at pull request #2: (\d+) API requests left this hour; "
-                        r"the next run continues", note)  # fmt: skip
-    assert int(re.search(r"\d+ API", note)[0].split()[0]) < RATE_RESERVE
-    assert len(_records(fake_github)) == 1
+    assert [(r.reply_comment_id, r.up, r.down, r.reactors) for r in result.records] == [
+        (reply, 1 + (n % 2 == 0), n % 2, 2) for n, reply in enumerate(replies)
+    ]
+    assert len(fake_github.calls("POST", "/graphql$")) == 1  # five replies, one question
+    assert not fake_github.calls("GET", "/reactions$")
+
+
+def test_rest_asks_once_per_reply_and_agrees_with_graphql(fake_github):
+    pr = fake_github.add_pull()
+    for n in range(4):
+        _, reply, _ = _scored(fake_github, pr, f"Comment {n}: use a set here.")
+        fake_github.add_reaction(reply, "+1", user=f"person{n}")
+        fake_github.add_reaction(reply, "-1", user="github-actions[bot]")
+
+    by_graphql = collect(*_client(fake_github, run_id="g"), now=NOW)
+    by_rest = collect(*_client(fake_github, run_id="r"), now=NOW, by_graphql=False,
+                      since=NOW - timedelta(days=1))  # fmt: skip
+
+    assert [r.to_dict() for r in by_rest.records] == [r.to_dict() for r in by_graphql.records]
+    assert len(fake_github.calls("GET", "/reactions$")) == 4
+    assert len(fake_github.calls("POST", "/graphql$")) == 1
+
+
+def test_a_reply_deleted_before_its_reactions_are_read_is_skipped(fake_github):
+    pr = fake_github.add_pull()
+    _, kept, _ = _scored(fake_github, pr, "kept")
+    _, gone, _ = _scored(fake_github, pr, "gone")
+    for reply in (kept, gone):
+        fake_github.add_reaction(reply, "+1", user="carol")
+    # Deleted between the listing and the GraphQL question: GitHub answers null + NOT_FOUND.
+    original = fake_github._carry_out
+
+    def delete_then_answer(req):
+        if req.path == "/graphql":
+            fake_github.repo.review_comments.pop(gone, None)
+        return original(req)
+
+    fake_github._carry_out = delete_then_answer
+
+    result = collect(*_client(fake_github), now=NOW)
+
+    assert [r.reply_comment_id for r in result.records] == [kept]
+    assert f"reply {gone} skipped: deleted meanwhile" in result.notes
+
+
+def test_a_run_out_of_requests_writes_what_it_has_and_the_next_goes_on(fake_github):
+    prs = [fake_github.add_pull() for _ in range(3)]
+    for n in range(160):  # 320 comments: four pages of 100
+        _, reply, _ = _scored(fake_github, prs[n % 3], f"Comment {n}: add a test for it.")
+        if n % 3 == 0:
+            fake_github.add_reaction(reply, "+1" if n % 2 else "-1", user=f"user{n % 7}")
+    # Left: the repository, the data branch's tip and two pages, then under the reserve.
+    fake_github.rate_used = fake_github.rate_limit - RATE_RESERVE - 3
+
+    first = collect(*_client(fake_github, run_id="1"), now=NOW)
+    fake_github.rate_used = 0  # the next hour
+    second = collect(*_client(fake_github, run_id="2"), now=NOW + timedelta(hours=1))
+    whole = collect(*_client(fake_github, run_id="3"), now=NOW + timedelta(hours=2),
+                    since=datetime(2000, 1, 1, tzinfo=UTC))  # fmt: skip
+
+    assert first.cursor.complete is False and second.cursor.complete is True
+    assert re.fullmatch(r"stopped at page \d of the review comments: \d+ API requests left this "
+                        r"hour; the next run continues there", first.notes[0])  # fmt: skip
+    assert 0 < len(first.records) < 160 and len(whole.records) == 160
+
+    def key(records):
+        return sorted((r.reply_comment_id, r.up, r.down, r.reactors, r.body) for r in records)
+
+    assert key(latest_per_reply(first.records + second.records)) == key(whole.records)
+    assert len(first.records) + len(second.records) == 160  # none twice
+    files = fake_github.files("review-forge-data")
+    cursor = json.loads(files["collect/2024/05/01/1.json"])
+    assert cursor["complete"] is False and cursor["page"] > 1
+    assert {r["reply_comment_id"] for r in _records(fake_github)} == {
+        r.reply_comment_id for r in whole.records
+    }
 
 
 def test_conversation_replies_are_collected_when_scored(fake_github):
@@ -196,7 +284,7 @@ def test_conversation_replies_are_collected_when_scored(fake_github):
     result = collect(*_client(fake_github, run_id="b", score_issue_comments=True), now=NOW)
 
     assert skipped.records == []
-    assert [(r["review_comment_id"], r["reply_comment_id"], r["down"], r["path"])
+    assert [(r.review_comment_id, r.reply_comment_id, r.down, r.path)
             for r in result.records] == [(target, reply, 1, None)]  # fmt: skip
 
 

@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
     if config.repository and config.repository.count("/") != 1:
         raise InputError(f"repository must be OWNER/NAME, got {config.repository!r}")
     result = collect(config, connect(config), since=args.since)
-    up = sum(r["up"] for r in result.records)
-    down = sum(r["down"] for r in result.records)
+    up = sum(r.up for r in result.records)
+    down = sum(r.down for r in result.records)
     since = result.since.strftime("%Y-%m-%d %H:%M UTC") if result.since else "the beginning"
     where = f"`{result.path}` on `{config.data_branch}`" if result.path else "nothing written"
     lines = [
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         "",
         "| pull requests scanned | bot replies | snapshot records | 👍 | 👎 |",
         "|---:|---:|---:|---:|---:|",
-        f"| {result.pulls} | {result.replies} | {len(result.records)} | {up} | {down} |",
+        f"| {len(result.pulls)} | {result.replies} | {len(result.records)} | {up} | {down} |",
         "",
         f"Pull requests updated since {since}; {where}.",
         *(f"- {note}" for note in result.notes),

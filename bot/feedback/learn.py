@@ -149,7 +149,7 @@ def save(
         except OSError as exc:
             raise InputError(f"cannot write {local}: {exc.strerror or exc}") from None
         return local
-    from review_forge.bot.feedback.collect import snapshot_path
+    from review_forge.bot.feedback.cursor import snapshot_path
     from review_forge.bot.github.client import call_with_retries
     from review_forge.bot.github.data_branch import FEEDBACK_DIR, DataStore
 
@@ -161,9 +161,7 @@ def save(
     store = DataStore(repo, config.data_branch)
     when = datetime.now(UTC)  # to the microsecond: names sort in the order they were written
     path = snapshot_path(store.list_files(FEEDBACK_DIR), when, f"learn-{when:%H%M%S%f}")
-    store.add_files(
-        {path: line.encode("utf-8")}, f"Feedback by hand on {record.reply_comment_id}"
-    )
+    store.add_files({path: line.encode("utf-8")}, f"Feedback by hand on {record.reply_comment_id}")
     return f"{path} on {config.data_branch}"
 
 
