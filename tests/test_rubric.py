@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from review_forge.bot.scoring.lexicon import hostile
-from review_forge.bot.scoring.rubric import RubricScorer, score_comment
+from review_forge.bot.scoring.rubric import CANDIDATE_RULES, RULES, RubricScorer, score_comment
 from review_forge.bot.scoring.rubric_features import features
 from review_forge.bot.scoring.score import DIMENSIONS, Comment
 
@@ -70,13 +70,6 @@ PAIRS = [
         "names from the changed code",
         Comment("This name is confusing, it does not say what it counts.", diff_hunk=HUNK),
         Comment("`attempt_count` is confusing, it does not say what it counts.", diff_hunk=HUNK),
-        "clarity",
-        +1,
-    ),
-    (
-        "words of the changed code's names",
-        Comment("The loop counter should start at one, not zero.", diff_hunk=HUNK),
-        Comment("The attempt counter should start at one, not zero.", diff_hunk=HUNK),
         "clarity",
         +1,
     ),
@@ -223,7 +216,7 @@ def test_insults_get_low_constructiveness_whatever_else(body):
     [
         "Kill the worker process and abort the job when the dump fails.",
         "This is dead code now; the garbage collector frees the buffer anyway.",
-        "Keep it stupid simple: a dumb pipe between the two services is enough.",
+        "A dumb pipe between the two services is enough.",
         "Stupid question: why do we need the lock here?",
         "I was being an idiot, fixed in the next patch set.",
         "Use WTF::Vector here, like the rest of Blink.",
@@ -234,9 +227,25 @@ def test_blunt_technical_words_and_self_deprecation_are_not_insults(body):
     assert score_comment(Comment(body)).dimensions["constructiveness"] >= 60
 
 
-def test_a_back_reference_is_middling_not_empty():
-    ditto = score_comment(Comment("ditto"))
-    assert score_comment(Comment("LGTM")).score < ditto.score < 60
+def test_words_of_the_changed_names_count_only_under_their_rule():
+    # The leave-one-data-set-out check did not keep the rule (it helped CRScore, hurt ClearCRC).
+    loop = Comment("The loop counter should start at one, not zero.", diff_hunk=HUNK)
+    attempt = Comment("The attempt counter should start at one, not zero.", diff_hunk=HUNK)
+    assert (features(loop).hunk_words, features(attempt).hunk_words) == (0, 1)
+    with_rule = RULES | {"hunk_words"}
+    assert (
+        score_comment(attempt, with_rule).dimensions["clarity"]
+        > score_comment(loop, with_rule).dimensions["clarity"]
+    )
+    assert score_comment(attempt).dimensions["clarity"] == score_comment(loop).dimensions["clarity"]
+
+
+def test_the_row_fitted_rules_are_candidates_but_not_on():
+    assert {"ditto", "row_phrases"} <= set(CANDIDATE_RULES) and not {"ditto", "row_phrases"} & RULES
+    assert score_comment(Comment("ditto"), RULES | {"ditto"}).score == 54
+    assert score_comment(Comment("ditto")).score < 40  # says nothing on its own
+    assert hostile("as dumb as a rock") == ((), ("dumb",))
+    assert hostile("as dumb as a rock", None, True) == ((), ())
 
 
 def test_empty_comment_scores_zero_with_advice():

@@ -48,10 +48,8 @@ _TEMPLATE = re.compile(
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 # A run of base64 (mixed case and digits) or hex long enough to carry a message; commit ids,
 # Gerrit Change-Ids ("I" and 40 hex) and 64-hex digests are shorter than the bounds.
-_BLOB = re.compile(
-    r"(?<![\w+/=])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*\d)"
-    r"[A-Za-z0-9+/]{60,}={0,2}(?![\w+/=])|(?<!\w)(?:0x)?[0-9a-fA-F]{80,}(?!\w)"
-)
+_RUN = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{60,}={0,2}(?![\w+/=])")
+_HEX = re.compile(r"(?:0x)?[0-9a-fA-F]{80,}")
 # Verbs that tell someone to rate or to disregard; then what they point at.
 _OVERRIDE = (
     r"ignore|disregard|forget|override|bypass|ignorier\w*|vergiss|missachte\w*|oubli\w*|"
@@ -103,6 +101,20 @@ _ROLE_PLAY = re.compile(
     r"你现在是|扮演|假装你是|\b\w+bot (?:always|immer|toujours|siempre|sempre|всегда)\b",
     re.I,
 )
+# Substrings one of which each pattern's match contains: most comments skip the pattern.
+_INSTRUCTION_ANCHORS = (
+    "100", "10/10", "full", "perfect", "top score", "max", "highest", "höchst", "maxim", "máxim",
+    "massimo", "满分", "最高", "一百", "максимальн", "высш", "instruc", "rubric", "prompt",
+    "guideline", "rule", "regel", "règle", "regla", "regra", "regol", "anweisung", "vorgabe",
+    "consigne", "istruzion", "инструкци", "правил", "указани", "指令", "指示", "说明", "评分",
+    "提示", "规则",
+)  # fmt: skip
+_ROLE_PLAY_ANCHORS = (
+    "bot", "gpt", " ai", "assistant", "grader", "scorer", "rater", "judge", "model", "модел",
+    "бот", "game", "pretend", "role", "from now on", "spiel", "jeu", "juego", "jogo", "сыграем",
+    "你现在是", "扮演", "假装",
+)  # fmt: skip
+_DIGIT = re.compile(r"\d")
 _SENTENCE = re.compile(r"[^.!?\n。！？]*(?:[.!?。！？]+|\n|$)")
 
 
@@ -131,16 +143,28 @@ def find(body: str) -> Addressed:
     text, hits = _SCORE_LINE.subn("", text)
     if hits:
         kinds.append("score line")
-    text, hits = _BLOB.subn(" ", text)
-    if hits:
-        kinds.append("encoded blob")
-    for pattern, kind in ((_INSTRUCTION, "instruction to the scorer"), (_ROLE_PLAY, "role-play")):
-        if pattern.search(text):
+    if len(text) >= 60:
+        text, hits = _RUN.subn(_blob, text)
+        kinds += ["encoded blob"] * ("\0" in text)
+        text = text.replace("\0", " ")
+    low = text.lower()
+    for pattern, kind, anchors in (
+        (_INSTRUCTION, "instruction to the scorer", _INSTRUCTION_ANCHORS),
+        (_ROLE_PLAY, "role-play", _ROLE_PLAY_ANCHORS),
+    ):
+        if any(a in low for a in anchors) and pattern.search(text):
             text = _without_sentences(text, pattern)
             kinds.append(kind)
     if not kinds:
         return Addressed(body, ())
     return Addressed(text.strip(), tuple(kinds))
+
+
+def _blob(match: re.Match[str]) -> str:
+    """A NUL for a run that reads as base64 (mixed case and digits) or as long hex, else itself."""
+    run = match.group()
+    mixed = not run.isdigit() and not run.islower() and not run.isupper() and _DIGIT.search(run)
+    return "\0" if mixed or _HEX.fullmatch(run) else run
 
 
 def _without_sentences(text: str, pattern: re.Pattern[str]) -> str:

@@ -4,7 +4,7 @@ The lists describe review comments in general (reasons, requests, hedges, insult
 data set, so the rubric carries over to comments it has never seen. They are matched on a
 comment's lower-case tokens (see `Text`).
 
->>> [hostile(t) for t in ("You idiot", "kill the process", "stupid simple", "a silly hack")]
+>>> [hostile(t) for t in ("You idiot", "kill the process", "a dumb pipe", "a silly hack")]
 [(('idiot',), ()), ((), ()), ((), ()), ((), ('silly',))]
 >>> REASON.find(Text("Drop it, because the caller already checks."))
 ['because']
@@ -151,27 +151,36 @@ HOSTILE_MILD = Terms(
 # Blunt technical phrases and self-deprecation: they contain a listed word but insult nobody.
 NOT_HOSTILE = re.compile(
     r"\b(?:garbage[- ]collect\w*|garbage (?:in|at|value|values|data|bytes|char\w*|input|output)|"
-    r"(?:trailing|random|writing|write|return|returns|left) garbage|stupid[- ]simple|"
-    r"simple,? (?:and )?stupid|dumb (?:terminal|pipe|client|proxy|component|mode|map|mapping|"
-    r"mmap|call|buffer|pointer|parsing|down)s?|as dumb as|(?:dependency|callback|dll|jar|"
-    r"config|merge|version) hell|hell of a|nuts and bolts|sucks? (?:in|up)|worst[- ]case|"
+    r"(?:trailing|random|writing|write|return|returns|left) garbage|"
+    r"dumb (?:terminal|pipe|client|proxy)s?|worst[- ]case|"
     r"(?:stupid|dumb|silly|naive|idiotic) (?:question|query|q|nit|idea|thought|suggestion|"
     r"example|objection|mistake|typo|error|bug)s?|(?:stupid|silly|dumb|idiot) me|"
     r"(?:i'?m|i am|am i|i was|was i|i've been|me being|i feel like|some) (?:so |just |a bit |"
     r"being |really |such |like )?(?:an? )?(?:complete |giant |total |big )?(?:stupid|dumb|"
-    r"idiot|moron|silly)|my (?:own )?stupidity|my brain is stupid|call me (?:stupid|dumb)|"
-    r"wtf(?:::|/|_|\.h)|[/.]wtf\b|wtf (?:types?|strings?|vectors?))",
+    r"idiot|moron|silly)|wtf(?:::|/|_|\.h)|[/.]wtf\b)",
+    re.I,
+)
+# Phrases that each excepted one or two rows of one data set ("as dumb as", "my brain is stupid");
+# `benchmarks/rubric_transfer.py` checks whether they help on data sets they were not chosen on.
+NOT_HOSTILE_ROWS = re.compile(
+    r"\b(?:stupid[- ]simple|simple,? (?:and )?stupid|dumb (?:component|mode|map|mapping|mmap|"
+    r"call|buffer|pointer|parsing|down)s?|as dumb as|(?:dependency|callback|dll|jar|config|merge|"
+    r"version) hell|hell of a|nuts and bolts|sucks? (?:in|up)|my (?:own )?stupidity|"
+    r"my brain is stupid|call me (?:stupid|dumb)|wtf (?:types?|strings?|vectors?))",
     re.I,
 )
 
 
-def hostile(raw: str, text: Text | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def hostile(
+    raw: str, text: Text | None = None, row_phrases: bool = False
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The severe and the mild judgement words in `raw` (tokenised as `text`), each once,
-    technical phrases and self-deprecation excepted."""
+    technical phrases and self-deprecation excepted (and `NOT_HOSTILE_ROWS` with `row_phrases`)."""
     text = text or Text(raw)
     severe, mild = HOSTILE_SEVERE.find(text), HOSTILE_MILD.find(text)
     if severe or mild:  # rare: only then pay for the exceptions
-        calm = Text(NOT_HOSTILE.sub(" ", raw))
+        calm_raw = NOT_HOSTILE.sub(" ", raw)
+        calm = Text(NOT_HOSTILE_ROWS.sub(" ", calm_raw) if row_phrases else calm_raw)
         severe, mild = HOSTILE_SEVERE.find(calm), HOSTILE_MILD.find(calm)
     return tuple(dict.fromkeys(severe)), tuple(dict.fromkeys(mild))
 
@@ -184,6 +193,11 @@ BLAME = Terms(
     why would you, what were you thinking, you obviously, you clearly
     """
 )
+# The reviewer talking about the author rather than the code ("you", "your"), counted except
+# right after a request word ("can you", "thank you") or before a modal ("you could").
+SECOND_PERSON = _set("you your you're yourself yourselves you've you'll u ur")
+REQUEST_BEFORE = _set("can could would will should if do did thank thanks you'd may might mind")
+MODAL_AFTER = _set("can could should may might need want mean think")
 # The reviewer says the code may stay as it is: nothing the author has to do.
 WAIVER = Terms(
     """
@@ -231,6 +245,7 @@ CLAUSE_VERBS = _set(
     """
     is are was were be will would can could cannot can't couldn't won't wouldn't don't doesn't
     didn't isn't aren't wasn't weren't should shouldn't must may might has have hasn't haven't
+    do does did
     need needs get gets stay stays keep keeps end ends work works run runs break breaks fail fails
     """
 )
@@ -280,7 +295,8 @@ PROBLEM = Terms(
     timeout*, hangs, quadratic, exponential, inefficient, expensive, costly, wasteful,
     every iteration, each iteration, not needed, doesn't work, won't work, does not work, no longer,
     off-by-one, dead code, needless, not necessary, not used, never used, isn't used,
-    not supported, not defined
+    not supported, not defined, hard to follow, hard to read, hard to understand, too long,
+    too complex, too complicated, forever, leaks, never closed, not closed
     """
 )
 # What the code does (tests, errors, results): the topics where a review comment matters most.

@@ -44,6 +44,9 @@ _NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # snake_case and camel
 _CODE_LIKE = re.compile(r"_|[a-z][A-Z]|\d")
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n")
 _CLAUSES = re.compile(r"(?<=[.!?])\s+|\n")  # a ";" or ":" does not start a new sentence
+# Evidence the author can check: a number (a status code, a line, a size), an error's name, a link,
+# or quoted output.
+_EVIDENCE = re.compile(r"\d|\b\w+(?:Error|Exception)\b|link|\"[^\"\n]{3,}\"")
 _QUOTED = re.compile(r'"[^"\n]*+"')  # proposed wording or a message, not the reviewer's own words
 
 
@@ -52,6 +55,7 @@ class Features:
     """What the rubric reads from a comment; every dimension is computed from these."""
 
     words: int
+    chars: int
     trivial: bool
     back_reference: bool
     code_refs: int
@@ -80,6 +84,8 @@ class Features:
     mild: tuple[str, ...]
     blame: bool
     shouting: bool
+    second_person: int
+    evidence: bool
 
     @property
     def specificity(self) -> float:
@@ -93,9 +99,19 @@ class Features:
             return saturate(len(self.hunk_refs) + self.hunk_words / 2, 1)
         return saturate(self.code_refs, 2)
 
+    @property
+    def name_specificity(self) -> float:
+        """`specificity` counting only whole names from the change, not words of them."""
+        if self.hunk_given:
+            return saturate(len(self.hunk_refs), 1)
+        return saturate(self.code_refs, 2)
 
-def features(comment: Comment) -> Features:
-    """Read the comment (and its diff hunk) once; the dimensions only combine these."""
+
+def features(comment: Comment, row_phrases: bool = False) -> Features:
+    """Read the comment (and its diff hunk) once; the dimensions only combine these.
+
+    `row_phrases`: also except the hostile-looking phrases of `lexicon.NOT_HOSTILE_ROWS`.
+    """
     words = len(comment.body.split())
     raw = comment.body.strip()[:_READ_LIMIT]
     outside_code = _INLINE.sub(" ", _FENCE.sub(" ", raw))
@@ -120,10 +136,11 @@ def features(comment: Comment) -> Features:
     question = "?" in prose_raw
     has_code = "`" in raw
     short = len(raw) <= 40  # whole-comment patterns only make sense for a few words
-    severe, mild = lx.hostile(prose_raw, prose)
+    severe, mild = lx.hostile(prose_raw, prose, row_phrases)
     code_refs = raw.count("`") // 2 + len(_CODE_TOKEN.findall(outside_code))
     return Features(
         words=words,
+        chars=len(raw),
         trivial=short and bool(lx.TRIVIAL.match(raw)),
         back_reference=short and bool(lx.BACK_REFERENCE.match(raw)),
         code_refs=code_refs,
@@ -152,6 +169,8 @@ def features(comment: Comment) -> Features:
         mild=mild,
         blame=lx.BLAME.any(prose),
         shouting=_SHOUT.search(raw) is not None or _shouts(prose_raw),
+        second_person=_second_person(prose.tokens),
+        evidence=code_refs > 0 or _EVIDENCE.search(prose_raw) is not None,
     )
 
 
@@ -171,6 +190,17 @@ def _consequence(sentence: str) -> bool:
         if verb is not None and subject not in lx.CLAUSE_VERBS and "to" not in rest[:verb]:
             return True
     return False
+
+
+def _second_person(tokens: tuple[str, ...]) -> int:
+    """How often the comment talks about "you" rather than asking "can you ..." or "you could"."""
+    count = 0
+    for i, token in enumerate(tokens):
+        if token in lx.SECOND_PERSON:
+            before = tokens[i - 1] if i else ""
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            count += before not in lx.REQUEST_BEFORE and after not in lx.MODAL_AFTER
+    return count
 
 
 def _requests(tokens: tuple[str, ...]) -> bool:

@@ -76,9 +76,13 @@ class Score:
     scorer: str = "rubric"
     model_revision: str = "rubric"
     fallback_reason: str | None = None
+    # Kinds of text in the comment addressed to the scorer (left out of the scoring), if any.
+    addressed_to_bot: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The score object; `addressed_to_bot` only when there was such text, so older readers
+        and writers see the same fields as before."""
+        data = {
             "score": self.score,
             "dimensions": {d: self.dimensions[d] for d in DIMENSIONS},
             "notes": {d: self.notes[d] for d in DIMENSIONS if d in self.notes},
@@ -87,6 +91,9 @@ class Score:
             "model_revision": self.model_revision,
             "fallback_reason": self.fallback_reason,
         }
+        if self.addressed_to_bot:
+            data["addressed_to_bot"] = list(self.addressed_to_bot)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Score:
@@ -101,6 +108,7 @@ class Score:
                 scorer=str(data.get("scorer", "rubric")),
                 model_revision=str(data.get("model_revision", "")),
                 fallback_reason=data.get("fallback_reason"),
+                addressed_to_bot=tuple(str(k) for k in data.get("addressed_to_bot") or ()),
             )
         except (KeyError, TypeError) as exc:
             raise FormatError(
