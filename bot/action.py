@@ -20,8 +20,8 @@ from github.PullRequest import PullRequest
 
 from review_forge.bot.errors import GitHubError, InputError
 from review_forge.bot.github import event as activities
-from review_forge.bot.github import runner, summary
-from review_forge.bot.github.client import call_with_retries, paged
+from review_forge.bot.github import runner, summary, writes
+from review_forge.bot.github.client import paged
 from review_forge.bot.github.event import REVIEW, Reply, Skip
 from review_forge.bot.github.reply import Row, render_reply, render_summary
 from review_forge.bot.scoring.score import Comment, Score, Scorer
@@ -162,10 +162,8 @@ def _reply_all(
         about = None if reply.target.kind == REVIEW else reply.target.html_url
         body = render_reply(score, reply.target.id, about=about, server_url=config.server_url)
         url, status, read_only, why = _attempt(
-            lambda reply=reply, body=body: call_with_retries(
-                lambda: _write(pull, objects, reply, body),
-                what=f"replying to comment {reply.target.id}",
-                sleep=sleep,
+            lambda reply=reply, body=body: writes.write_reply(
+                pull, objects.get(reply.update), reply.target, body, config, sleep
             ),
             f"the reply to comment {reply.target.id}",
         )
@@ -221,17 +219,6 @@ def _attempt(write: Callable[[], str], what: str) -> tuple[str | None, str, bool
 def _message(exc: GithubException) -> str:
     data = exc.data if isinstance(exc.data, dict) else {}
     return str(data.get("message") or "no message")[:200]
-
-
-def _write(pull: PullRequest, objects: Mapping[int, Any], reply: Reply, body: str) -> str:
-    """Edit the bot's earlier reply, or post one in the thread (or the PR conversation)."""
-    if reply.update is not None:
-        existing = objects[reply.update]
-        existing.edit(body)
-        return str(existing.html_url)
-    if reply.target.kind == REVIEW:
-        return str(pull.create_review_comment_reply(reply.target.reply_to, body).html_url)
-    return str(pull.create_issue_comment(body).html_url)
 
 
 def _finish(config: Config, results: Sequence[Result], notes: Sequence[str]) -> int:

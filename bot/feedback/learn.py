@@ -9,6 +9,8 @@ Records go to the data branch (one small file each) or, with `local`, to a local
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,7 +138,11 @@ def for_comment(
 
 
 def save(
-    config: Config, record: FeedbackRecord, local: str | None, gh: Github | None = None
+    config: Config,
+    record: FeedbackRecord,
+    local: str | None,
+    gh: Github | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """Append to the local JSONL `local`, or add a file to the data branch through `gh`; say
     where it went."""
@@ -158,7 +164,7 @@ def save(
     if gh is None:
         raise ConfigError("saving to the data branch needs a GitHub client; or use --local")
     repo = call_with_retries(lambda: gh.get_repo(config.repository), what="reading the repository")
-    store = DataStore(repo, config.data_branch)
+    store = DataStore(repo, config.data_branch, sleep=sleep)
     when = datetime.now(UTC)  # to the microsecond: names sort in the order they were written
     path = snapshot_path(store.list_files(FEEDBACK_DIR), when, f"learn-{when:%H%M%S%f}")
     store.add_files({path: line.encode("utf-8")}, f"Feedback by hand on {record.reply_comment_id}")

@@ -92,9 +92,8 @@ def call_with_retries(
             wait, unknown, last = None, True, f"network error: {type(exc).__name__}"
         if wait is None:
             wait = min(max_wait, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-        if attempt == max_attempts and not (unknown and landed):
-            break
-        sleep(wait)
+        if attempt < max_attempts:
+            sleep(wait)
         if unknown and landed is not None:
             found = landed()
             if found is not None:

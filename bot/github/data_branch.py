@@ -153,6 +153,12 @@ class DataStore:
         when the tip already holds exactly these files (an earlier try landed but its answer was
         lost), that is the commit: nothing is committed twice.
         """
+        try:
+            return self._add(files, message, replace_dir)
+        except GithubException as exc:  # a refusal (404, 422, 403): one line, not a traceback
+            raise GitHubError(_explain(exc, f"writing to data branch {self.branch}")) from None
+
+    def _add(self, files: Mapping[str, bytes], message: str, replace_dir: str | None) -> str:
         prefix = replace_dir.rstrip("/") + "/" if replace_dir else None
         blobs = {path: self._put_blob(path, data) for path, data in files.items()}
         for attempt in range(1, self.max_attempts + 1):

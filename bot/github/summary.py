@@ -34,6 +34,7 @@ from github.PullRequest import PullRequest
 from review_forge.bot.github.client import call_with_retries, paged
 from review_forge.bot.github.event import Target
 from review_forge.bot.github.reply import COMMENT_LIMIT, _link, bar, inline
+from review_forge.bot.github.writes import edit_comment, write_once
 from review_forge.bot.settings import Config
 
 SUMMARY_MARKER = "<!-- review-forge:summary v1 -->"
@@ -155,19 +156,20 @@ def upsert(
     if own:
         keep, extra = own[0], own[1:]
         body = render(entries, config.server_url)
-        call_with_retries(lambda: keep.edit(body), what=_WHAT, sleep=sleep)
+        edit_comment(keep, body, sleep)
         for dup in extra:
             call_with_retries(dup.delete, what="deleting a duplicate summary comment", sleep=sleep)
         return str(keep.html_url)
-    created = call_with_retries(
-        lambda: pull.create_issue_comment(render(entries, config.server_url)),
+    created = write_once(  # an answer lost on the way back: find the comment, post no second
+        lambda: str(pull.create_issue_comment(render(entries, config.server_url)).html_url),
+        landed=lambda: next((str(c.html_url) for c in _own(pull, config, per_page, sleep)), None),
         what=_WHAT,
         sleep=sleep,
     )
     again = _own(pull, config, per_page, sleep)
     if len(again) > 1:  # another run created one at the same time: one comment stays
         return upsert(pull, [], config, per_page, sleep)
-    return str(created.html_url)
+    return created
 
 
 def _own(pull: PullRequest, config: Config, per_page: int, sleep: Sleep) -> list[Any]:

@@ -29,7 +29,7 @@ from github.PullRequest import PullRequest
 from github.PullRequestComment import PullRequestComment
 
 from review_forge.bot.github.client import call_with_retries, paged
-from review_forge.bot.github.event import is_own_reply
+from review_forge.bot.github.event import REVIEW, Target, is_own_reply
 from review_forge.bot.github.marker import find_marker
 from review_forge.bot.settings import Config
 
@@ -67,6 +67,23 @@ def find_own_reply(
         if marker is not None and marker.target_id == target_id and is_own_reply(comment, config):
             return comment
     return None
+
+
+def write_reply(
+    pull: PullRequest,
+    existing: PullRequestComment | IssueComment | None,
+    target: Target,
+    body: str,
+    config: Config,
+    sleep: Sleep,
+) -> str:
+    """Edit the bot's `existing` reply, or post one in the thread (or the conversation, for a
+    conversation comment); the reply's URL."""
+    if existing is not None:
+        return edit_comment(existing, body, sleep)
+    if target.kind == REVIEW:
+        return post_review_reply(pull, target.reply_to, target.id, body, config, sleep)
+    return post_issue_reply(pull, target.id, body, config, sleep)
 
 
 def post_review_reply(
