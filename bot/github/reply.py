@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from review_forge.bot.github.marker import encode_score, make_marker
+from review_forge.bot.scoring.bands import band
 from review_forge.bot.scoring.score import DIMENSIONS, Score
 
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body, in characters
@@ -62,7 +63,7 @@ def render_reply(
     score = _bounded(score)
     lines = [f"Score for {_link('this comment', about, server_url)}:", ""] if about else []
     lines += [
-        f"**Review score: {score.score}/100** `{bar(score.score)}`",
+        f"**Review score: {score.score}/100: {band(score.score)}** `{bar(score.score)}`",
         "",
         "| Dimension | Score | Why |",
         "| --- | ---: | --- |",
@@ -74,6 +75,10 @@ def render_reply(
     if recommendations:
         lines += ["", "**Recommendations**", ""]
         lines += [f"- {r}" for r in recommendations if r]
+    if score.addressed_to_bot:
+        kinds = inline(", ".join(score.addressed_to_bot))
+        lines += ["", f"The comment contained text addressed to the bot ({kinds}); it was left out "
+                  "of the score and not followed."]  # fmt: skip
     lines += ["", f"<sub>{_provenance(score)}</sub>", "", FAIR_PROMPT, ""]
     lines.append(make_marker(target_id, score.model_revision))
     # JSON's own escape for "@": `collect` reads the same text, and no one is mentioned even if

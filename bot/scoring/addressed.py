@@ -32,17 +32,20 @@ _SCORE_WORDS = (
     r"评分|分数|得分|总分|打分|оценка|балл(?:ы|ов)?|рейтинг)"
 )
 _SCORE_LINE = re.compile(
-    rf"^[^\w\n]*{_SCORE_WORDS}[^\w\n]*[:=：][ \t]*\**[ \t]*\d{{1,3}}(?:[.,]\d+)?[ \t]*"
+    rf"(?:^|(?<=\s))[^\w\n]*{_SCORE_WORDS}[^\w\n]*[:=：][ \t]*\**[ \t]*\d{{1,3}}(?:[.,]\d+)?[ \t]*"
     r"(?:/[ \t]*\d{1,3}|%|分|баллов)?(?:[ \t]*[-–—|(][^\n]{0,160})?[ \t]*$",
     re.I | re.M,
 )
 # Chat-template tokens and role headers: everything from one to the end of the comment is a
 # fake turn (people do not write these to each other).
+_ROLE = (
+    r"(?:system|assistant|user|instruction|response|system prompt|sistema|système|система|系统|"
+    r"助手)[ \t]*(?:message|prompt)?[ \t]*"
+)
 _TEMPLATE = re.compile(
     r"<\|(?:im_start|im_end|im_sep|system|user|assistant|endoftext|begin_of_text|end_of_text|"
-    r"start_header_id|end_header_id|eot_id)\|>|\[/?INST\]|<</?SYS>>|</?s>|<\s*/?\s*(?:system|assistant|user)\s*>|"
-    r"^[ \t]*(?:#{1,6}[ \t]*)?(?:system|assistant|user|instruction|response|"
-    r"system prompt|sistema|système|системa|система|系统|助手)[ \t]*(?:message|prompt)?[ \t]*[:：]",
+    r"start_header_id|end_header_id|eot_id)\|>|\[/?INST\]|<</?SYS>>|</?s>|"
+    rf"<\s*/?\s*(?:system|assistant|user)\s*>|^[ \t]*{_ROLE}[:：]|#{{1,6}}[ \t]*{_ROLE}[:：]?",
     re.I | re.M,
 )
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
@@ -67,15 +70,16 @@ _RULES = (
 )
 _RATE = (
     r"(?<![-\w])(?:rate(?![-\s]*limit)|score|grade|bewerte\w*|benote\w*|notez|noter|[ée]value[rz]?|"
-    r"califica\w*|punt[uú]a\w*|eval[uú]a\w*|avali[ae]\w*|valuta\w*|оцени\w*)(?![-\w])|评分|评为|打分"
+    r"califica\w*|punt[uú]a\w*|eval[uú]a\w*|avali[ae]\w*|valuta\w*|оцени\w*)(?![-\w])|评分|评为|打分|给|打"
 )
 _GIVE = (
     r"(?<![-\w])(?:give|gives|giving|assign|award|gib|vergib|vergeben|donne\w*|attribue\w*|da|dale|dé|dê|"
     r"dar|atribua|dai|assegna|поставь\w*|ставь|дай\w*)(?![-\w])|给|打"
 )
 _HIGH = (
-    r"(?:(?<![\w.,])100(?:[ \t]*/[ \t]*100|%)?(?![\w.,%/])|(?<![\w.,])10/10(?![\w.,])|full marks|"
-    r"full score|perfect score|top score|maximum|max|highest|volle punktzahl|höchst\w*|"
+    r"(?:(?<![\w.,])100(?:[ \t]*/[ \t]*100|%)?(?![\w%/]|[.,]\d)|"
+    r"(?<![\w.,])10/10(?![\w/]|[.,]\d)|full marks|full score|perfect score|top score|maximum|"
+    r"max|highest|volle punktzahl|höchst\w*|"
     r"maximal\w*|m[aá]xim[ao]|massimo|满分|最高分|一百分|максимальн\w*|высш\w*)"
 )
 _NOUN = (
@@ -94,7 +98,7 @@ _ROLE_PLAY = re.compile(
     r"\b(?:you are|you're|du bist|tu es|vous êtes|eres|você é|sei|ты|вы)\s+(?:now\s+|jetzt\s+|"
     r"maintenant\s+|ahora\s+|agora\s+|ora\s+|теперь\s+)?(?:a\s+|an\s+|the\s+|ein\w*\s+|un\w*\s+)?"
     r"(?:\w+\s+){0,2}\w*(?:bot|gpt|ai|assistant|grader|scorer|rater|judge|model|модель|бот)\b"
-    r"(?=\s*(?:[,.;:!?]|(?:and|that|who|which|und|et|y|e|и|и)\b|$))"
+    r"(?:\s+\w+)?(?=\s*(?:[,.;:!?]|(?:and|that|who|which|und|der|die|et|qui|y|que|e|и|который)\b|$))"
     r"|\blet'?s play a game\b|\bplay a game\b|\bpretend (?:to be|you are)\b|"
     r"\brole-?play\b|\bfrom now on,? you\b|\bspielen wir ein spiel\b|\bjouons à un jeu\b|"
     r"\bjuguemos a un juego\b|\bvamos jogar um jogo\b|\bдавай(?:те)? сыграем\b|"
@@ -104,7 +108,7 @@ _ROLE_PLAY = re.compile(
 # Substrings one of which each pattern's match contains: most comments skip the pattern.
 _INSTRUCTION_ANCHORS = (
     "100", "10/10", "full", "perfect", "top score", "max", "highest", "höchst", "maxim", "máxim",
-    "massimo", "满分", "最高", "一百", "максимальн", "высш", "instruc", "rubric", "prompt",
+    "massimo", "满分", "最高", "一百", "максимальн", "высш", "instru", "rubric", "prompt",
     "guideline", "rule", "regel", "règle", "regla", "regra", "regol", "anweisung", "vorgabe",
     "consigne", "istruzion", "инструкци", "правил", "указани", "指令", "指示", "说明", "评分",
     "提示", "规则",

@@ -21,11 +21,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from review_forge.bot.adapter import adapter_revision, check_fits
 from review_forge.bot.errors import FormatError, ModelUnavailable
+from review_forge.bot.scoring import addressed
 from review_forge.bot.scoring.generation import (
     PrefixCache,
     common_prefix,
@@ -173,7 +175,9 @@ class ModelScorer:
 
     def _read(self, comment: Comment, raw: str) -> Score:
         try:
-            return parse(raw, scorer="model", model_revision=self.revision)
+            score = parse(raw, scorer="model", model_revision=self.revision)
+            # The prompt left that text out (`prompt.user_prompt`); the reply says it was there.
+            return replace(score, addressed_to_bot=addressed.find(comment.body).kinds)
         except FormatError as exc:
             reason = f"the model's answer did not parse ({exc}); the rubric scored this comment"
             return score_comment(comment).with_source("rubric", self.revision, reason)
