@@ -95,7 +95,9 @@ def test_reply_is_well_formed_and_inert_whatever_the_text(text):
     assert hidden["notes"] == dict.fromkeys(DIMENSIONS, cut)
     assert hidden["recommendations"] == [cut, "Say which input fails."]
     assert len(hidden["model_revision"]) <= REVISION_CHARS
-    assert body.splitlines()[0] == "**Review score: 42/100** `████░░░░░░`"
+    assert (
+        body.splitlines()[0] == "**Review score: 42/100: missing something essential** `████░░░░░░`"
+    )
     assert FAIR_PROMPT in body
 
 
