@@ -16,7 +16,7 @@ could not say which score was fair. Its footer says so.
 >>> body = render({7: Entry(7, 64, "alice", "a.py", 3, "https://github.com/o/r/pull/1#r7")})
 >>> sorted(read_entries(body))
 [7]
->>> SUMMARY_MARKER in body and "React" not in body
+>>> SUMMARY_MARKER in body and "React 👍" not in body
 True
 """
 
