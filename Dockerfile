@@ -54,7 +54,8 @@ RUN if [ -n "$BAKE_BASE_MODEL" ]; then \
       HF_HOME=/tmp/hf python -c 'import sys; from huggingface_hub import snapshot_download; snapshot_download(sys.argv[1], local_dir="/opt/review-forge/models/" + sys.argv[1], allow_patterns=["*.json", "*.safetensors", "tokenizer*", "*.model"])' "$BAKE_BASE_MODEL" \
       && rm -rf /tmp/hf; \
     fi
-ENV REVIEW_FORGE_BASE_MODEL=${BAKE_BASE_MODEL:+/opt/review-forge/models/$BAKE_BASE_MODEL}
+# Empty without a baked model (checked with podman: a variable nested in ${:+} is not expanded).
+ENV REVIEW_FORGE_BASE_MODEL=${BAKE_BASE_MODEL:+/opt/review-forge/models/}${BAKE_BASE_MODEL}
 ENTRYPOINT ["/opt/venv/bin/review-forge", "action"]
 
 FROM runtime AS rubric

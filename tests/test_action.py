@@ -435,6 +435,20 @@ def test_settings_come_from_the_workspace_config_file(gh, action, tmp_path):
     assert run.outputs["scored"] == "1" and run.outputs["replies"] == "0"
 
 
+def test_an_images_baked_base_model_is_the_default_below_the_file_and_the_inputs(tmp_path):
+    """The model image built with BAKE_BASE_MODEL sets REVIEW_FORGE_BASE_MODEL to its folder:
+    the default, which .review-forge.yml and the base_model input still override."""
+    from review_forge.bot.settings import DEFAULT_BASE_MODEL, load_config
+
+    baked = "/opt/review-forge/models/TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    env = {"GITHUB_WORKSPACE": str(tmp_path), "REVIEW_FORGE_BASE_MODEL": baked}
+    assert load_config(env={**env, "REVIEW_FORGE_BASE_MODEL": ""}).base_model == DEFAULT_BASE_MODEL
+    assert load_config(env=env).base_model == baked
+    (tmp_path / ".review-forge.yml").write_text("base_model: org/other\n", encoding="utf-8")
+    assert load_config(env=env).base_model == "org/other"
+    assert load_config(env={**env, "INPUT_BASE_MODEL": "org/input"}).base_model == "org/input"
+
+
 # --- annotations, min_score, outputs -------------------------------------------------------------
 
 
