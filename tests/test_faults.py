@@ -10,10 +10,11 @@ tests/test_faults.py -s` prints the table the README shows.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -237,3 +238,89 @@ def _print_table(request):
         print(f"| {fault} | {sum(c.injected for c in cells)} | {sum(c.retried for c in cells)} "
               f"| {sum(c.reruns for c in cells)} | {sum(c.duplicates for c in cells)} "
               f"| {sum(c.lost for c in cells)} |")  # fmt: skip
+
+
+# --- many writers on one branch ------------------------------------------------------------
+def test_ten_writers_racing_on_one_branch_all_land_once_on_a_linear_history(fake_github, tmp_path):
+    _seed_collect(fake_github, _config(fake_github, tmp_path))
+    repo = fake_github.client().get_repo(fake_github.repo.full_name)
+    DataStore(repo, BRANCH).ensure()
+    # All ten build their commit on the same tip; GitHub lets one fast-forward, refuses nine.
+    fake_github.gate("PATCH", f"/git/refs/heads/{BRANCH}$", 10)
+    errors: list[BaseException] = []
+
+    def collector(n: int) -> None:
+        config = _config(fake_github, tmp_path, run_id=f"c{n}")
+        collect(config, connect(config), now=NOW + timedelta(minutes=n))  # each its own snapshot
+
+    def learner(n: int) -> None:
+        config = _config(fake_github, tmp_path)
+        save(config, for_text(config, f"Rename `v{n}`.", Verdict(up=True), now=NOW), None,
+             connect(config))  # fmt: skip
+
+    def retrainer(n: int) -> None:
+        store = DataStore(connect(_config(fake_github, tmp_path)).get_repo(repo.full_name), BRANCH)
+        report = {"gate": {"passed": False}, "candidate": {"revision": f"r{n}"}, "run_id": f"t{n}"}
+        promote.commit(store, {f"reports/2024-05-01-t{n}.json": json.dumps(report).encode()},
+                       report, None)  # fmt: skip
+
+    def guard(fn: Callable[[int], None], n: int) -> None:
+        try:
+            fn(n)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    jobs = [(collector, n) for n in range(4)] + [(learner, n) for n in range(3)]
+    jobs += [(retrainer, n) for n in range(3)]
+    threads = [threading.Thread(target=guard, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+
+    assert errors == []
+    files = fake_github.files(BRANCH)
+    assert sum(p.startswith("feedback/") for p in files) == 4 + 3
+    assert sum(p.startswith("collect/") for p in files) == 4
+    assert sum(p.startswith("reports/") for p in files) == 3
+    assert set(_branch_files(fake_github).values()) == {1}  # each landed in one commit only
+    git, sha, commits = fake_github.repo.git, fake_github.ref_sha(BRANCH), 0
+    while sha:
+        commits += 1
+        parents = git.commits[sha].parents
+        assert len(parents) <= 1
+        sha = parents[0] if parents else None
+    assert commits == 1 + 10  # the README's, then one per writer
+    patches = [r.status for r in fake_github.calls("PATCH", "/git/refs/")]
+    assert patches.count(200) == 10 and patches.count(422) >= 9
+
+
+# --- a review too big for one run ----------------------------------------------------------
+def test_a_review_of_50_comments_gets_20_replies_a_run_and_re_runs_finish_without_a_duplicate(
+    fake_github, tmp_path
+):
+    pr = fake_github.add_pull()
+    review = fake_github.add_review(pr, user="alice")
+    comments = [fake_github.add_review_comment(pr, f"Comment {i}: rename `v{i}` to `count`.",
+                                               user="alice", review_id=review)
+                for i in range(50)]  # fmt: skip
+    event = {"action": "submitted", "review": {"id": review, "user": {"login": "alice"}},
+             "pull_request": {"number": pr}, "repository": {"full_name": "octo-org/octo-repo"},
+             "sender": {"login": "alice", "type": "User"}}  # fmt: skip
+    config = _config(fake_github, tmp_path, max_replies=20)
+
+    def run() -> Counter:
+        (tmp_path / "summary.md").write_text("")
+        act(config, "pull_request_review", event, connect(config),
+            lambda: (RubricScorer(), None), sleep=lambda s: None)  # fmt: skip
+        return Counter(target for target, _ in _replies(fake_github).elements())
+
+    first = run()
+    summary = (tmp_path / "summary.md").read_text()
+    assert len(first) == 20 and set(first.values()) == {1}
+    assert summary.count("over max\\_replies \\(20\\) for one run") == 30  # escaped Markdown
+    fake_github.drop("POST", "/replies$", after=True)  # a lost answer in the re-run, too
+    second = run()
+    third = run()
+    assert (len(second), len(third)) == (40, 50)
+    assert sorted(third) == comments and set(third.values()) == {1}  # none twice

@@ -117,17 +117,17 @@ def list_pull_review_comments(c: Call) -> Answer:
     n = _pull(c)["number"]
     items = [x for x in c.repo.review_comments.values() if x["pr"] == n]
     items = _since_sorted(c, items, default_sort="created")
-    return c.page([render_review_comment(c.fake, c.repo, x) for x in items])
+    return c.page(items, lambda x: render_review_comment(c.fake, c.repo, x))
 
 
 def list_repo_review_comments(c: Call) -> Answer:
     items = _since_sorted(c, list(c.repo.review_comments.values()), default_sort="created")
-    return c.page([render_review_comment(c.fake, c.repo, x) for x in items])
+    return c.page(items, lambda x: render_review_comment(c.fake, c.repo, x))
 
 
 def list_repo_issue_comments(c: Call) -> Answer:
     items = _since_sorted(c, list(c.repo.issue_comments.values()), default_sort="created")
-    return c.page([render_issue_comment(c.fake, c.repo, x) for x in items])
+    return c.page(items, lambda x: render_issue_comment(c.fake, c.repo, x))
 
 
 def _new_review_comment(c: Call, pr: int, body: str, **where: Any) -> Answer:
@@ -233,7 +233,7 @@ def list_issue_comments(c: Call) -> Answer:
     items = _since_sorted(
         c, [x for x in c.repo.issue_comments.values() if x["pr"] == n], default_sort="created"
     )
-    return c.page([render_issue_comment(c.fake, c.repo, x) for x in items])
+    return c.page(items, lambda x: render_issue_comment(c.fake, c.repo, x))
 
 
 def create_issue_comment(c: Call) -> Answer:

@@ -7,6 +7,7 @@ description), with our values written in, so field names and nesting are GitHub'
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,11 @@ class Call:
             raise ApiError(422, "Invalid request.\n\n" + f'"{missing[0]}" wasn\'t supplied.')
         return body
 
-    def page(self, items: list) -> tuple[int, list, dict[str, str]]:
+    def page(
+        self, items: list, render: Callable[[Any], Any] | None = None
+    ) -> tuple[int, list, dict[str, str]]:
+        """One page of `items`, with GitHub's `Link` header; `render` turns only that page's
+        items into JSON (a busy repository has tens of thousands)."""
         per_page = min(int(self.q("per_page", "30") or 30), 100)
         page = max(int(self.q("page", "1") or 1), 1)
         last = max(1, -(-len(items) // per_page))
@@ -83,7 +88,8 @@ class Call:
         if page > 1:
             links += [link(1, "first"), link(page - 1, "prev")]
         headers = {"Link": ", ".join(links)} if links else {}
-        return 200, items[(page - 1) * per_page : page * per_page], headers
+        chunk = items[(page - 1) * per_page : page * per_page]
+        return 200, [render(i) for i in chunk] if render else chunk, headers
 
 
 # --- JSON renderers (GitHub's examples, with our values) -----------------------------------
