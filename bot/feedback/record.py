@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -29,6 +29,8 @@ from review_forge.bot.errors import FormatError
 SCHEMA = 1
 # Written by `learn` only (between `reactors` and `collected_at`); a collected record has neither.
 LEARN_KEYS = ("rating", "source")
+KEYS = ("schema", "repo", "pr", "review_comment_id", "reply_comment_id", "body", "diff_hunk",
+        "path", "posted", "up", "down", "reactors", *LEARN_KEYS, "collected_at")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,15 +59,13 @@ class FeedbackRecord:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object, keys in the design's order; what downstream readers consume."""
         out: dict[str, Any] = {}
-        for f in fields(self):
-            if f.name in ("extra", "absent"):
-                continue
+        for name in KEYS:
             if self.absent is None:
-                if f.name in LEARN_KEYS and self.source is None:
+                if name in LEARN_KEYS and self.source is None:
                     continue  # a collected record: no learn keys
-            elif f.name in self.absent:
+            elif name in self.absent:
                 continue
-            out[f.name] = getattr(self, f.name)
+            out[name] = getattr(self, name)
         return out | dict(self.extra)
 
     def to_json(self) -> str:
@@ -85,7 +85,7 @@ class FeedbackRecord:
     def from_dict(cls, data: Any, where: str) -> FeedbackRecord:
         if not isinstance(data, dict) or "reply_comment_id" not in data:
             raise FormatError(f"{where}: not a feedback record (no reply_comment_id)")
-        known = {f.name for f in fields(cls)} - {"extra", "absent"}
+        known = set(KEYS)
         for name, check, wanted in _CHECKS:
             if name in data and not check(data[name]):
                 raise FormatError(
