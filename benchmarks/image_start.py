@@ -94,40 +94,56 @@ def run_once(image: str, command: list[str], env: dict[str, str], mounts: list[s
         sh("buildah", "rm", ctr)
 
 
-def start_to_exit(image: str, runs: int) -> list[float]:
-    entry = json.loads(sh("podman", "image", "inspect", "--format", "{{json .Config.Entrypoint}}",
-                          image))  # fmt: skip
+def start_to_exit(images: list[str], runs: int) -> dict[str, list[float]]:
+    """Seconds per run for each image, the images taking turns (the load on a shared machine
+    drifts: round-robin gives each image the same share of it)."""
+    entry = {
+        image: json.loads(
+            sh("podman", "image", "inspect", "--format", "{{json .Config.Entrypoint}}", image)
+        )
+        for image in images
+        if image != BASE
+    }
     fake = FakeGitHub().start()
-    times = []
+    times: dict[str, list[float]] = {image: [] for image in images}
     try:
         for _ in range(runs):
-            with tempfile.TemporaryDirectory() as tmp:
-                event = seed_fresh(fake)
-                Path(tmp, "event.json").write_text(json.dumps(event), encoding="utf-8")
-                for name in ("summary.md", "output"):
-                    Path(tmp, name).write_text("", encoding="utf-8")
-                env = {
-                    "GITHUB_EVENT_NAME": "pull_request_review_comment",
-                    "GITHUB_EVENT_PATH": "/github/workflow/event.json",
-                    "GITHUB_API_URL": fake.url, "GITHUB_REPOSITORY": fake.repo.full_name,
-                    "GITHUB_WORKSPACE": "/github/workspace",
-                    "GITHUB_STEP_SUMMARY": "/github/workflow/summary.md",
-                    "GITHUB_OUTPUT": "/github/workflow/output", "INPUT_GITHUB_TOKEN": fake.token,
-                    "INPUT_GITHUB_REQUEST_INTERVAL": "0", "INPUT_GITHUB_WRITE_INTERVAL": "0",
-                }  # fmt: skip
-                mounts = [f"{tmp}:/github/workflow", f"{tmp}:/github/workspace"]
-                times.append(run_once(image, entry, env, mounts))
-                cid = event["comment"]["id"]
-                replied = [
-                    c
-                    for c in fake.repo.review_comments.values()
-                    if c["user"] == "github-actions[bot]"
-                    and find_marker(c["body"]).target_id == cid
-                ]
-                assert len(replied) == 1, f"{image}: no reply to comment {cid}"
+            for image in images:
+                if image == BASE:  # the same-run baseline: a container that starts and exits
+                    times[image].append(run_once(BASE, ["python", "-c", "pass"], {}, []))
+                else:
+                    times[image].append(one_comment(fake, image, entry[image]))
     finally:
         fake.stop()
     return times
+
+
+def one_comment(fake: FakeGitHub, image: str, entry: list[str]) -> float:
+    """One run of the image on a new comment; the reply it posted is checked."""
+    with tempfile.TemporaryDirectory() as tmp:
+        event = seed_fresh(fake)
+        Path(tmp, "event.json").write_text(json.dumps(event), encoding="utf-8")
+        for name in ("summary.md", "output"):
+            Path(tmp, name).write_text("", encoding="utf-8")
+        env = {
+            "GITHUB_EVENT_NAME": "pull_request_review_comment",
+            "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+            "GITHUB_API_URL": fake.url, "GITHUB_REPOSITORY": fake.repo.full_name,
+            "GITHUB_WORKSPACE": "/github/workspace",
+            "GITHUB_STEP_SUMMARY": "/github/workflow/summary.md",
+            "GITHUB_OUTPUT": "/github/workflow/output", "INPUT_GITHUB_TOKEN": fake.token,
+            "INPUT_GITHUB_REQUEST_INTERVAL": "0", "INPUT_GITHUB_WRITE_INTERVAL": "0",
+        }  # fmt: skip
+        mounts = [f"{tmp}:/github/workflow", f"{tmp}:/github/workspace"]
+        seconds = run_once(image, entry, env, mounts)
+    cid = event["comment"]["id"]
+    replied = [
+        c
+        for c in fake.repo.review_comments.values()
+        if c["user"] == "github-actions[bot]" and find_marker(c["body"]).target_id == cid
+    ]
+    assert len(replied) == 1, f"{image}: no reply to comment {cid}"
+    return seconds
 
 
 def seed_fresh(fake: FakeGitHub) -> dict:
@@ -139,6 +155,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--build", action="store_true", help="build the three images first")
+    parser.add_argument("--no-sizes", dest="sizes", action="store_false", help="times only")
     args = parser.parse_args()
     ours = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     today = sh("git", "show", "142ffc1:Dockerfile", cwd=ROOT)
@@ -151,20 +168,19 @@ def main() -> int:
         for tag, dockerfile, target in images.values():
             print(f"building {tag} ...", file=sys.stderr, flush=True)
             build(tag, dockerfile, target)
-    base_gz, base_raw = sizes(BASE)
-    baseline = statistics.median(
-        run_once(BASE, ["python", "-c", "pass"], {}, []) for _ in range(args.runs)
-    )
     print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3]}")
+    tags = [tag for tag, _, _ in images.values()]
+    times = start_to_exit([BASE, *tags], args.runs)  # the base runs `python -c pass`
+    base_gz, base_raw = sizes(BASE) if args.sizes else (0, 0)
     print("| image | adds, compressed | adds, uncompressed | start to exit, median "
           f"of {args.runs} |")  # fmt: skip
     print("|---|---:|---:|---:|")
-    print(f"| base: `python -c pass` (baseline) | | | {baseline:.2f} s |")
+    print(f"| base: `python -c pass` (baseline) | | | {statistics.median(times[BASE]):.2f} s |")
     for name, (tag, _, _) in images.items():
-        gz, raw = sizes(tag)
-        times = start_to_exit(tag, args.runs)
-        print(f"| {name} | {(gz - base_gz) / 1e6:.1f} MB | {(raw - base_raw) / 1e6:.0f} MB "
-              f"| {statistics.median(times):.2f} s |", flush=True)  # fmt: skip
+        gz, raw = sizes(tag) if args.sizes else (base_gz, base_raw)
+        added = f"{(gz - base_gz) / 1e6:.1f} MB | {(raw - base_raw) / 1e6:.0f} MB"
+        print(f"| {name} | {added if args.sizes else ' | '} | "
+              f"{statistics.median(times[tag]):.2f} s |", flush=True)  # fmt: skip
     print(f"load average after: {Path('/proc/loadavg').read_text().split()[:3]}")
     return 0
 
