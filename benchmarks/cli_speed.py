@@ -8,7 +8,7 @@ Times, as whole processes (start-up included, as a user or CI sees them):
 - `review-forge score "x"`: one comment, start to finish (goal: under 0.5 s);
 - a word-count pass: a minimal Python script that reads the same JSONL, "scores" each row by its
   word count and writes JSONL: the cost of the I/O alone;
-- `review-forge score --input/--output` over the same rows (goal: 10,000 rows under 5 s).
+- `review-forge score --input/--output` over the same rows (goal: 10,000 rows a second).
 
 Without `--input` the rows are synthetic review comments built from fragments (seeded, so every
 run scores the same text), a quarter of them with a diff hunk. The median of `--repeat` runs is
@@ -122,7 +122,7 @@ def main() -> None:
             (
                 f"review-forge score --input, {n_rows} rows",
                 [*cli, "score", "--input", str(rows_file), "--output", out],
-                5.0 * n_rows / 10_000,
+                n_rows / 10_000,
                 n_rows,
             ),
         ]

@@ -105,7 +105,7 @@ _ROLE_PLAY = re.compile(
     r"你现在是|扮演|假装你是|\b\w+bot (?:always|immer|toujours|siempre|sempre|всегда)\b",
     re.I,
 )
-# Substrings one of which each pattern's match contains: most comments skip the pattern.
+# Substrings one of which each pattern's match contains, in lower case.
 _INSTRUCTION_ANCHORS = (
     "100", "10/10", "full", "perfect", "top score", "max", "highest", "höchst", "maxim", "máxim",
     "massimo", "满分", "最高", "一百", "максимальн", "высш", "instru", "rubric", "prompt",
@@ -119,6 +119,10 @@ _ROLE_PLAY_ANCHORS = (
     "你现在是", "扮演", "假装",
 )  # fmt: skip
 _DIGIT = re.compile(r"\d")
+_ANCHORS = re.compile(
+    "|".join(re.escape(a) for a in (*_INSTRUCTION_ANCHORS, *_ROLE_PLAY_ANCHORS))
+)  # on lower-case text: a case-blind alternation is ten times slower in `re`
+_TEMPLATE_GATE = re.compile(r"[<\[#:：]")
 _SENTENCE = re.compile(r"[^.!?\n。！？]*(?:[.!?。！？]+|\n|$)")
 
 
@@ -140,25 +144,26 @@ def find(body: str) -> Addressed:
     if "<!--" in text:
         text, hits = _HTML_COMMENT.subn(" ", text)
         kinds += ["hidden HTML comment"] * bool(hits)
-    template = _TEMPLATE.search(text)
+    template = _TEMPLATE.search(text) if _TEMPLATE_GATE.search(text) else None
     if template is not None:
         text = text[: template.start()]
         kinds.append("fake chat turn or template token")
-    text, hits = _SCORE_LINE.subn("", text)
-    if hits:
-        kinds.append("score line")
-    if len(text) >= 60:
+    digits = _DIGIT.search(text) is not None  # a score line, a "100" and a blob all need one
+    if digits:
+        text, hits = _SCORE_LINE.subn("", text)
+        kinds += ["score line"] * bool(hits)
+    if digits and len(text) >= 60:
         text, hits = _RUN.subn(_blob, text)
         kinds += ["encoded blob"] * ("\0" in text)
         text = text.replace("\0", " ")
-    low = text.lower()
-    for pattern, kind, anchors in (
-        (_INSTRUCTION, "instruction to the scorer", _INSTRUCTION_ANCHORS),
-        (_ROLE_PLAY, "role-play", _ROLE_PLAY_ANCHORS),
-    ):
-        if any(a in low for a in anchors) and pattern.search(text):
-            text = _without_sentences(text, pattern)
-            kinds.append(kind)
+    if _ANCHORS.search(text.lower()) is not None:  # one search: most comments skip both patterns
+        for pattern, kind in (
+            (_INSTRUCTION, "instruction to the scorer"),
+            (_ROLE_PLAY, "role-play"),
+        ):
+            if pattern.search(text):
+                text = _without_sentences(text, pattern)
+                kinds.append(kind)
     if not kinds:
         return Addressed(body, ())
     return Addressed(text.strip(), tuple(kinds))
