@@ -1,28 +1,25 @@
 """Does the loop learn? Simulated people who disagree with the rubric, rounds of the whole loop.
 
-    python benchmarks/loop_simulation.py                  # the README's figures (~22 min, 2 cores)
-    python benchmarks/loop_simulation.py --seeds 1 --rounds 2 --per-round 24 --eval 32 \\
-        --warmup-rows 400 --out /tmp/loop                  # a smoke run
+    python -m benchmarks.loop_simulation                         # the README's default run
+    python -m benchmarks.loop_simulation --people benchmarks/teams/critics.py --out /tmp/critics
+    python -m benchmarks.loop_simulation --per-round 60 --react-scale 0.15 --rounds 20  # a week
+    python -m benchmarks.loop_simulation --seeds 1 --rounds 2 --per-round 48 --eval 32 \\
+        --warmup-rows 400 --out /tmp/loop                         # a smoke run
 
-1. Cold start, once: a random 4-layer Llama (`training/sim_model.py`) and the SFT warm-up on
-   synthetic rubric-labelled completions (Oumi, `--sft-warmup`'s recipe); its format validity
-   and its agreement with the rubric are measured on the held-out comments.
-2. Per seed, in its own process and on its own fake GitHub (`tests/fake_github.py`): the
-   warm-up is promoted through the retrain entry point, then each round a pull request gets a
-   review of `--per-round` fresh synthetic comments; the Action scores them with the promoted
-   adapter and replies; the simulated team (`training/simulation.py`: tests and security +15,
-   bare nits -20, length not held against a comment; 👍 within 10 points of their own judgement,
-   10% of reactions flipped, one person never reacts) reacts; `collect` writes the reactions to
-   the data branch; the retrain trains a candidate from them (`--learner`, see
-   `training/sim_loop.py`; by default `judged`: SFT towards the judgement that
-   `training/judgement.py` reads from all the reactions together, from the cold start), gates it
-   on held-out feedback and promotes it or not.
-3. After each round the promoted adapter and the rubric score the same held-out comments, which
-   no training step ever saw: mean absolute difference from the team's judgement, the share the
-   team would give 👍 (within 10 points), format validity, which scorer answered, and the mean
-   departure from the rubric's score per kind of comment (`training.simulation.shifts`). The spread
-   over seeds, the gate's log and the timings go to `<out>/loop_simulation.json`, the chart to
-   `<out>/loop_simulation.png`.
+1. Once: a random 4-layer Llama (`benchmarks/simulation/model.py`) taught the task by SFT on
+   synthetic rubric-labelled answers, merged into its weights: the stand-in for a pretrained chat
+   model (no weights can be downloaded here). Held-out comments that no round posts.
+2. Per seed, in its own process and on its own fake GitHub: each round (a week) a pull request
+   gets a review of `--per-round` fresh synthetic comments; the Action scores them with the
+   adapter promoted to the data branch (the rubric until there is one) and replies; the team
+   (`--people FILE`, default `benchmarks/teams/default.py`) reacts through the REST API;
+   `collect` writes the reactions to the data branch; `review-forge retrain`'s own code trains a
+   candidate from them, gates it on held-out feedback and promotes it or not.
+3. After each round the promoted scorer and the rubric score the same held-out comments: mean
+   absolute difference from the team's judgement, the share the team would give 👍 (within 10
+   points), format validity, which scorer answered, and the departure from the rubric's score
+   per kind of comment. The spread over seeds, the gate's log and the timings go to
+   `<out>/loop_simulation.json`, the chart to `<out>/loop_simulation.png`.
 """
 
 from __future__ import annotations
@@ -38,11 +35,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.simulation.people import load_team, review_comments, spread
+
 ROOT = Path(__file__).resolve().parents[1]
-
-from benchmarks.simulation.loop import LEARNERS, PARENTS  # noqa: E402
-from benchmarks.simulation.people import review_comments, spread  # noqa: E402
-
+DEFAULT_PEOPLE = ROOT / "benchmarks" / "teams" / "default.py"
 EVAL_SEED = 424242
 WARMUP_SEED = 1
 METRICS = ("mae", "thumbs_up", "validity", "model_answered")
@@ -54,7 +50,7 @@ def round_rows(seed: int, number: int, per_round: int) -> list[dict[str, Any]]:
 
 
 def worker(args: argparse.Namespace) -> None:
-    """One seed: its own fake GitHub, the cold start promoted, then the rounds."""
+    """One seed: its own fake GitHub, then the rounds."""
     from benchmarks.simulation.loop import Loop, Plan
     from tests.support.fake_github import FakeGitHub
 
@@ -63,14 +59,13 @@ def worker(args: argparse.Namespace) -> None:
     work = Path(args.work)
     eval_rows = json.loads((work / "eval.json").read_text(encoding="utf-8"))
     plan = Plan(
-        base=work / "base", cold_start=work / "cold-start", seed=args.worker,
-        rounds=args.rounds, learner=args.learner, grpo_steps=args.grpo_steps,
-        parent=args.parent,
+        base=work / "base", seed=args.worker, team=load_team(args.people),
+        react_scale=args.react_scale, grpo_steps=args.grpo_steps,
     )  # fmt: skip
     fake = FakeGitHub().start()
     try:
         loop = Loop(fake, fake.repo.full_name, plan, work / f"seed-{args.worker}", eval_rows)
-        print(f"seed {args.worker}: cold start {loop.start()['adapter']}", flush=True)
+        print(f"seed {args.worker}: rubric {loop.start()['adapter']}", flush=True)
         for number in range(1, args.rounds + 1):
             entry = loop.round(number, round_rows(args.worker, number, args.per_round))
             print(
@@ -83,9 +78,9 @@ def worker(args: argparse.Namespace) -> None:
     (work / f"seed-{args.worker}.json").write_text(json.dumps(loop.log, indent=1), "utf-8")
 
 
-def cold_start(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    """Base model, SFT warm-up, and the held-out comments (none seen in any training)."""
-    from benchmarks.simulation.model import WARMUP, build_base, warm_up
+def build_base(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The base model (random, taught the task, merged) and the held-out comments."""
+    from benchmarks.simulation.model import WARMUP, build_base, merge, warm_up
 
     started = time.monotonic()
     warm_rows = review_comments(args.warmup_rows, seed=WARMUP_SEED)
@@ -96,9 +91,13 @@ def cold_start(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     pool = review_comments(2 * args.eval, seed=EVAL_SEED)
     eval_rows = [r for r in pool if (r["body"], r["diff_hunk"]) not in seen][: args.eval]
     (work / "eval.json").write_text(json.dumps(eval_rows), encoding="utf-8")
-    build_base(work / "base")
-    epochs = f"training.num_train_epochs={args.warmup_epochs}"
-    warm_up(work / "base", work / "cold-start", warm_rows, work, (*WARMUP, epochs))
+    if args.base:  # a base built by an earlier run, reused
+        (work / "base").symlink_to(Path(args.base).resolve())
+    else:
+        build_base(work / "random")
+        epochs = f"training.num_train_epochs={args.warmup_epochs}"
+        taught = warm_up(work / "random", work / "taught", warm_rows, work, (*WARMUP, epochs))
+        merge(work / "random", taught, work / "base")
     return {
         "warmup_rows": len(warm_rows),
         "eval_comments": len(eval_rows),
@@ -114,23 +113,15 @@ def run_seeds(args: argparse.Namespace, work: Path) -> dict[int, list[dict[str, 
     while pending or running:
         while pending and len(running) < args.jobs:
             seed = pending.pop(0)
-            cmd = [
-                sys.executable,
-                "-m",
-                "benchmarks.loop_simulation",
-                "--worker",
-                str(seed),
-                "--work",
-                str(work),
-            ]
-            cmd += _shared_flags(args)
+            cmd = [sys.executable, "-m", "benchmarks.loop_simulation", "--worker", str(seed)]
+            cmd += ["--work", str(work), *_shared_flags(args)]
             env = dict(os.environ)
             core = min(cores, key=lambda c: sum(c == used for *_, used in running))
             if args.jobs > 1:  # one thread each, on a core of its own
                 cmd += ["--cpu", str(core)]
                 env["OMP_NUM_THREADS"] = "1"
             log = (work / f"seed-{seed}.log").open("w")
-            process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+            process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
             running.append((seed, process, core))
         time.sleep(2)
         for entry in list(running):
@@ -150,13 +141,13 @@ def run_seeds(args: argparse.Namespace, work: Path) -> dict[int, list[dict[str, 
 def _shared_flags(args: argparse.Namespace) -> list[str]:
     return [
         "--rounds", str(args.rounds), "--per-round", str(args.per_round),
-        "--learner", args.learner, "--grpo-steps", str(args.grpo_steps),
-        "--parent", args.parent,
+        "--grpo-steps", str(args.grpo_steps), "--people", str(args.people),
+        "--react-scale", str(args.react_scale),
     ]  # fmt: skip
 
 
 def summarise(logs: dict[int, list[dict[str, Any]]], rubric: dict[str, float]) -> dict[str, Any]:
-    """Per round: the spread over seeds of the promoted adapter's figures, and the gate log."""
+    """Per round: the spread over seeds of the promoted scorer's figures, and the gate log."""
     rounds = []
     for number in range(len(next(iter(logs.values())))):
         entries = [log[number] for log in logs.values()]
@@ -169,21 +160,25 @@ def summarise(logs: dict[int, list[dict[str, Any]]], rubric: dict[str, float]) -
             },
             "promoted": [e["gate"]["passed"] for e in entries],
         })  # fmt: skip
-    better = {"mae": lambda a, b: a < b, "thumbs_up": lambda a, b: a > b}
+    last = [log[-1]["adapter"] for log in logs.values()]
+    mae = spread([a["mae"] for a in last])
     return {
         "rubric": rubric,
         "rounds": rounds,
-        # Beyond the noise: every seed's last promoted adapter is better than the rubric.
         "final": {
-            m: {
-                "seeds": [log[-1]["adapter"][m] for log in logs.values()],
-                "rubric": rubric[m],
-                "every_seed_better": all(
-                    better[m](log[-1]["adapter"][m], rubric[m]) for log in logs.values()
-                ),
-            }
-            for m in better
+            "mae": {
+                "seeds": [a["mae"] for a in last],
+                "rubric": rubric["mae"],
+                # below the rubric by more than 2 standard deviations over seeds
+                "beyond_noise": rubric["mae"] - mae["mean"] > 2 * mae["sd"],
+            },
+            "thumbs_up": {
+                "seeds": [a["thumbs_up"] for a in last],
+                "rubric": rubric["thumbs_up"],
+                "every_seed_better": all(a["thumbs_up"] > rubric["thumbs_up"] for a in last),
+            },
         },
+        "first_better_round": [_first_better(log, rubric) for log in logs.values()],
         "gate": gate_summary(logs),
         "gate_log": [
             {
@@ -193,34 +188,45 @@ def summarise(logs: dict[int, list[dict[str, Any]]], rubric: dict[str, float]) -
                 "candidate_on_eval": e.get("candidate"),
             }
             for seed, log in logs.items()
-            for e in log
+            for e in log[1:]
         ],
     }
 
 
+def _first_better(log: list[dict[str, Any]], rubric: dict[str, float]) -> int | None:
+    """The first round after which the promoted scorer's MAE is below the rubric's for good."""
+    better = [e["adapter"]["model_answered"] > 0 and e["adapter"]["mae"] < rubric["mae"]
+              for e in log]  # fmt: skip
+    for number in range(len(log)):
+        if all(better[number:]):
+            return number
+    return None
+
+
 def gate_summary(logs: dict[Any, list[dict[str, Any]]]) -> dict[str, Any]:
     """What the gate decided over all seeds, and how its promotions fared on the held-out
-    comments: a promotion is "worse on eval" when its MAE against the people is higher than that
-    of the adapter it replaced."""
-    decided = [(log[i - 1], log[i]) for log in logs.values() for i in range(1, len(log))]
+    comments: a promotion "raised the MAE" when its MAE against the people is more than 0.5
+    points above that of the best scorer promoted before it (the rubric counts as promoted)."""
     refused: dict[str, int] = {}
-    for _, entry in decided:
-        for reason in [] if entry["gate"]["passed"] else entry["gate"]["reasons"]:
-            key = re.split(r" fell | \d|:", reason, maxsplit=1)[0]  # what, not by how much
-            refused[key] = refused.get(key, 0) + 1
-    promoted = [(before, e) for before, e in decided if e["gate"]["passed"]]
-    return {
-        "candidates": len(decided),
-        "promoted": len(promoted),
-        "refused": len(decided) - len(promoted),
-        "refused_for": refused,
-        "promoted_worse_on_eval": sum(
-            e["adapter"]["mae"] > before["adapter"]["mae"] for before, e in promoted
-        ),
-    }
+    candidates = promoted = raised = 0
+    for log in logs.values():
+        best = log[0]["adapter"]["mae"]
+        for entry in log[1:]:
+            gate = entry["gate"]
+            candidates += 1
+            if gate["passed"]:
+                promoted += 1
+                raised += entry["adapter"]["mae"] > best + 0.5
+                best = min(best, entry["adapter"]["mae"])
+                continue
+            for reason in gate["reasons"]:
+                key = re.split(r" \d| from | beyond|:|\(", reason, maxsplit=1)[0].strip()
+                refused[key] = refused.get(key, 0) + 1
+    return {"candidates": candidates, "promoted": promoted, "refused": candidates - promoted,
+            "refused_for": refused, "promotions_raising_mae_over_best": raised}  # fmt: skip
 
 
-def chart(summary: dict[str, Any], logs: dict[int, list[dict]], path: Path) -> None:
+def chart(summary: dict[str, Any], logs: dict[int, list[dict]], path: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -235,13 +241,13 @@ def chart(summary: dict[str, Any], logs: dict[int, list[dict]], path: Path) -> N
         for log in logs.values():
             ax.plot(rounds, [e["adapter"][metric] for e in log], color="tab:blue", alpha=0.25)
         mean = [r["adapter"][metric]["mean"] for r in summary["rounds"]]
-        ax.plot(rounds, mean, "o-", color="tab:blue", label="learned adapter (mean; seeds thin)")
+        ax.plot(rounds, mean, "o-", color="tab:blue", label="promoted scorer (mean; seeds thin)")
         ax.axhline(summary["rubric"][metric], color="tab:red", ls="--", label="rubric alone")
-        ax.set_xlabel("round (0: after the SFT cold start)")
+        ax.set_xlabel("round (a week of reviews)")
         ax.set_title(label, fontsize=10)
         ax.set_xticks(rounds)
         ax.legend(fontsize=8)
-    fig.suptitle(f"Held-out comments, {len(logs)} seeds")
+    fig.suptitle(f"{title}: held-out comments, {len(logs)} seeds")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -251,15 +257,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=4)
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--per-round", type=int, default=256, help="review comments per round")
-    p.add_argument("--eval", type=int, default=200, help="held-out comments")
-    p.add_argument("--warmup-rows", type=int, default=8000, help="SFT cold-start rows")
-    p.add_argument("--warmup-epochs", type=int, default=3, help="SFT cold-start epochs")
-    p.add_argument("--learner", default="judged", choices=LEARNERS)
-    p.add_argument("--grpo-steps", type=int, default=32, help="GRPO steps per retrain")
+    p.add_argument("--people", default=str(DEFAULT_PEOPLE), help="the team's Python file")
     p.add_argument(
-        "--parent", default="cold-start", choices=PARENTS,
-        help="what each candidate is trained from",
+        "--react-scale", type=float, default=1.0,
+        help="multiply every person's chance of reacting (0.15: about a third of replies)",
     )  # fmt: skip
+    p.add_argument("--eval", type=int, default=200, help="held-out comments")
+    p.add_argument("--warmup-rows", type=int, default=8000, help="rows that teach the base")
+    p.add_argument("--warmup-epochs", type=int, default=3, help="epochs that teach the base")
+    p.add_argument("--base", help="reuse the base model folder an earlier run built")
+    p.add_argument("--grpo-steps", type=int, default=16, help="GRPO steps per retrain")
     p.add_argument("--jobs", type=int, default=2, help="seeds run at once (one core each)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--work", help="working folder (default: a temporary one)")
@@ -275,32 +282,36 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.resummarise:
         return resummarise(Path(args.resummarise))
+    from review_forge.bot.settings import disable_telemetry
+
+    disable_telemetry()
+    team = load_team(args.people)  # a bad file fails here, before anything is built
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="loop-sim-") as tmp:
         work = Path(args.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
-        print("cold start: base model and SFT warm-up ...", flush=True)
-        cold = cold_start(args, work)
+        print("base model ...", flush=True)
+        base = build_base(args, work)
         logs = run_seeds(args, work)
-        from benchmarks.simulation.people import agreement, judgement, shifts
+        from benchmarks.simulation.people import agreement, shifts
         from review_forge.bot.scoring.rubric import RubricScorer
         from review_forge.bot.scoring.score import Comment
 
         rows = json.loads((work / "eval.json").read_text(encoding="utf-8"))
         comments = [Comment(r["body"], r["diff_hunk"], r["path"]) for r in rows]
-        judged = [judgement(c) for c in comments]
+        judged = [team.judgement(c) for c in comments]
         rubric = agreement(RubricScorer().score_many(comments), judged)
         summary = summarise(logs, rubric.__dict__)
         summary["team_shifts"] = shifts(comments, judged)
     minutes = round((time.monotonic() - started) / 60, 1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/loop_simulation.py " + " ".join(argv or sys.argv[1:])
+    command = "python -m benchmarks.loop_simulation " + " ".join(argv or sys.argv[1:])
     settings = {k: v for k, v in vars(args).items() if k not in ("worker", "cpu", "work")}
     result = {"command": command.strip(), "minutes": minutes, "cpus": os.cpu_count(),
-              "settings": settings, "cold_start": cold, **summary, "seeds": logs}  # fmt: skip
+              "settings": settings, "base": base, **summary, "seeds": logs}  # fmt: skip
     (out / "loop_simulation.json").write_text(json.dumps(result, indent=1) + "\n", "utf-8")
-    chart(summary, logs, out / "loop_simulation.png")
+    chart(summary, logs, out / "loop_simulation.png", team.name)
     print(table(result))
     return 0
 
@@ -309,8 +320,7 @@ def resummarise(path: Path) -> int:
     """Summarise a results file again from the per-seed logs it keeps (no rerun)."""
     result = json.loads(path.read_text(encoding="utf-8"))
     summary = summarise({int(s): log for s, log in result["seeds"].items()}, result["rubric"])
-    stale = ("final_margin", "final_margin_beyond_noise")  # written by earlier versions
-    result = {k: v for k, v in result.items() if k not in stale} | summary
+    result |= summary
     path.write_text(json.dumps(result, indent=1) + "\n", "utf-8")
     print(table(result))
     return 0
@@ -346,18 +356,22 @@ def table(result: dict[str, Any]) -> str:
         + " | ".join(f"{team[g]:+.1f}" if g in team else "-" for g in GROUPS)
         + " |"
     )
-    lines.append("")
-    for metric, final in result["final"].items():
-        seeds = ", ".join(f"{v:.3g}" for v in final["seeds"])
-        verdict = "every seed better" if final["every_seed_better"] else "not every seed better"
-        lines.append(
-            f"last round, {metric}: seeds {seeds}; rubric {final['rubric']:.3g}: {verdict}"
-        )
+    final = result["final"]
+    lines += [
+        "",
+        f"last round, MAE: seeds {final['mae']['seeds']}; rubric {final['mae']['rubric']:.3g}; "
+        f"below the rubric by more than 2 sd over seeds: {final['mae']['beyond_noise']}",
+        f"last round, 👍 share: seeds {final['thumbs_up']['seeds']}; rubric "
+        f"{final['thumbs_up']['rubric']:.3g}; every seed above: "
+        f"{final['thumbs_up']['every_seed_better']}",
+        f"first round from which the promoted scorer's MAE stays below the rubric's, per seed: "
+        f"{result['first_better_round']}",
+    ]
     gate = result["gate"]
     lines.append(
-        f"gate: {gate['candidates']} candidates, {gate['promoted']} promoted, {gate['refused']} "
-        f"refused {gate['refused_for']}; {gate['promoted_worse_on_eval']} promotions had a higher "
-        "MAE on the held-out comments than the adapter they replaced"
+        f"gate: {gate['candidates']} retrains, {gate['promoted']} promoted, {gate['refused']} "
+        f"not {gate['refused_for']}; {gate['promotions_raising_mae_over_best']} promotions raised "
+        "the MAE against the people more than 0.5 above the best promoted before"
     )
     lines.append(f"\n{result['minutes']} minutes; `{result['command']}`")
     return "\n".join(lines)

@@ -15,12 +15,13 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from review_forge.bot.errors import ModelUnavailable
 
 CONFIG_FILE = "adapter_config.json"
 WEIGHTS_FILE = "adapter_model.safetensors"
+MANIFEST_FILE = "manifest.json"
 PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt"})
 _RESAVE = "re-save it with save_pretrained(safe_serialization=True)"
 # A hub cache folder: .../models--TinyLlama--TinyLlama-1.1B-Chat-v1.0/snapshots/<hash>
@@ -142,3 +143,43 @@ def _check_tensor(folder: Path, base: str, model: Any, key: str, shape: list[int
             f"{'is missing' if expected is None else f'has size {expected}'}, the adapter "
             f"expects {got}; use the base model the adapter was trained on"
         )
+
+
+class AdapterManifest(TypedDict, total=False):
+    """`manifest.json` beside an adapter: written by the trainer, completed on promotion, read
+    by the Action before it loads the adapter and by the next retrain."""
+
+    schema: int
+    revision: str  # `adapter_revision` of the files
+    files: dict[str, dict[str, Any]]  # name: {"sha256", "bytes"}
+    base_model: str
+    kind: str  # TRL_GRPO or TRL_SFT
+    parent_revision: str | None  # the adapter it replaced (on promotion) or continued (training)
+    trained_from_revision: str | None
+    data: dict[str, Any]
+    reward_curve: dict[str, Any]
+    training: dict[str, Any]
+    created_at: str
+    versions: dict[str, str]
+    metrics: dict[str, Any]  # the held-out figures and the gate's decision (on promotion)
+    best: dict[str, Any]  # the best gain over the rubric of any promoted adapter so far
+    promotion: dict[str, Any]
+
+
+def read_manifest(folder: str | Path) -> AdapterManifest:
+    """The folder's manifest, or {} for an adapter saved without one (the one reader)."""
+    file = Path(folder) / MANIFEST_FILE
+    if not file.is_file():
+        return AdapterManifest()
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelUnavailable(f"cannot read {file}: {exc}; train or promote it again") from None
+    if not isinstance(data, dict):
+        raise ModelUnavailable(f"{file} must be a JSON object; train or promote it again")
+    return AdapterManifest(**data)
+
+
+def manifest_bytes(manifest: AdapterManifest) -> bytes:
+    """The manifest as it is written, to a folder or to the data branch (the one writer)."""
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,100 +1,102 @@
-"""Compare two scorers on a held-out set, and the gate that keeps a worse adapter from shipping.
+"""The gate: a candidate scorer replaces the current one only when it is better on held-out
+feedback by more than its own noise, and never worse than the best scorer so far.
 
-A held-out row is a synthetic row (`body`, `diff_hunk`, `path`, `target_score`, optionally
-`target_dimensions`) or a feedback record (`posted`, `up`, `down`, `reply_comment_id`, ...; the
-newest snapshot per reply counts; a person's own `rating` from `review-forge learn` is a target).
-Each scorer scores every row once; the metrics are:
+**The yardstick.** People's 👍/👎 say whether a posted score was about right, not what the right
+score is; one 👎 points in no direction. So the retrain reads, from all the held-out replies'
+reactions together, what score the people would give each held-out comment (`judged`: the
+judgement model of `training/judgement.py`, fitted on the held-out side only, never on what the
+candidate trained on), and the yardstick is the mean absolute error against those judgements.
+A rating given by hand (`review-forge learn --rating`) is a judgement too.
 
-- MAE: mean absolute error of the score against `target_score` (and of the dimensions against
-  `target_dimensions`, reported, not gated);
-- agreement: a 👍 record (more 👍 than 👎) agrees when |score - posted score| <= margin, a 👎
-  record when it is beyond the margin; a tie carries no verdict;
-- format validity: the share of answers that parsed (no `fallback_reason`); the rubric's always
-  do.
+Why it cannot be gamed: the judgements differ from comment to comment (they start from the
+rubric's reading of each comment and move only where the reactions pull), so a constant scorer
+is far from most of them; an extreme scorer (0 or 100) is further still; a scorer that copies
+the posted score, or moves away from every 👎'd one, gains nothing unless the pooled reactions say
+the people's score lies where it moved. Where the held-out reactions say nothing, the judgement
+is the rubric's score, so a candidate can only beat the rubric where people said something.
 
-The gate refuses the candidate when it is worse than the current scorer by more than a tolerance
-on any metric both scorers were measured on: format validity down by more than
-`validity` (share), MAE up by more than `mae` (score points), agreement down by more than
-`agreement` (share). Within the tolerances, or better, the candidate passes.
+**The rule** (`decide`), on the held-out replies with a judgement:
+
+1. enough of them (`Rules.min_replies`), or the current scorer stays and the reason says how
+   many more are needed;
+2. format validity: a first adapter needs `min_validity`, a later one may not lose more than
+   `validity_tolerance`;
+3. the candidate beats the rubric, and the promoted adapter if there is one: the mean of the
+   per-reply error differences, resampled over replies (bootstrap), is above zero at
+   `confidence` (its lower bound is > 0), so a gain inside the noise is not a gain;
+4. its gain over the rubric is not below the best gain any promoted scorer had (kept in the
+   manifest) by more than `best_tolerance`: a chain of small losses cannot add up.
+
+Pure and dependency-free: `review-forge eval` and the retrain both use it.
 """
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from review_forge.bot.errors import FormatError, InputError
-from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, Scorer
+from review_forge.bot.scoring.score import Comment, Score, Scorer
 
-AGREEMENT_MARGIN = 10  # score points; the feedback reward crosses 0.5 at the same line
+AGREEMENT_MARGIN = 10  # score points: a 👍 says the posted score was within this of the person's
 
 
 @dataclass(frozen=True)
 class HeldOutRow:
     id: str
     comment: Comment
-    target: int | None = None
-    target_dimensions: dict[str, int] | None = None
-    verdict: str | None = None  # "up" or "down"
+    judged: int | None = None  # the people's score, read from held-out reactions or a rating
+    target: int | None = None  # a synthetic row's label (format checks, not the yardstick)
     posted: int | None = None
+    up: int = 0
+    down: int = 0
 
 
 @dataclass(frozen=True)
-class Metrics:
+class Measure:
+    """One scorer on the held-out rows: per-reply errors against the judgements, and validity."""
+
     scorer: str
-    rows: int
-    format_validity: float
-    targets: int = 0
-    mae: float | None = None
-    dimension_mae: float | None = None
-    feedback: int = 0
-    agreement: float | None = None
+    validity: float
+    errors: tuple[float, ...]  # |score - judged|, one per row with a judgement, in row order
+    synthetic_mae: float | None = None
+
+    @property
+    def mae(self) -> float | None:
+        return round(sum(self.errors) / len(self.errors), 3) if self.errors else None
 
 
 @dataclass(frozen=True)
-class Tolerances:
-    validity: float = 0.02
-    mae: float = 2.0
-    agreement: float = 0.05
+class Rules:
+    min_replies: int = 30
+    resamples: int = 1000
+    confidence: float = 0.95
+    best_tolerance: float = 1.0  # score points of gain over the rubric
+    min_validity: float = 0.8  # a first adapter's format validity
+    validity_tolerance: float = 0.02
 
 
 @dataclass
-class Report:
-    data: str
-    candidate: Metrics
-    current: Metrics
-    margin: float
-    tolerances: Tolerances
+class Decision:
+    passed: bool
     reasons: list[str] = field(default_factory=list)
-    scores: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return not self.reasons
+    gains: dict[str, dict[str, float]] = field(default_factory=dict)  # reference: gain, lower
+    gain_over_rubric: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "data": self.data,
-            "margin": self.margin,
-            "candidate": asdict(self.candidate),
-            "current": asdict(self.current),
-            "gate": {
-                "passed": self.passed,
-                "reasons": self.reasons,
-                "tolerances": asdict(self.tolerances),
-            },
-            "scores": self.scores,
-        }
+        return {"passed": self.passed, "reasons": self.reasons, "gains": self.gains,
+                "gain_over_rubric": self.gain_over_rubric}  # fmt: skip
 
 
 def load_heldout(path: str | Path) -> list[HeldOutRow]:
-    """Read the held-out JSONL; a line that is not usable is an error naming the line."""
-    from review_forge.bot.github.data_branch import (
-        latest_per_reply,  # PyGithub comes with bot.store: only when evaluating
-    )
+    """Held-out JSONL: synthetic rows (`target_score`) and feedback records (newest snapshot per
+    reply; `judged_score` from the retrain, or a `rating` given by hand). A bad line is an error
+    naming it; rows with neither a target nor a judgement are left out."""
+    from review_forge.bot.github.data_branch import latest_per_reply  # PyGithub: only here
 
     file = Path(path)
     try:
@@ -114,10 +116,11 @@ def load_heldout(path: str | Path) -> list[HeldOutRow]:
         record = {**record, "_line": number}
         (feedback if "reply_comment_id" in record else synthetic).append(record)
     rows = [_row(file, r) for r in synthetic + latest_per_reply(feedback)]
-    rows = [r for r in rows if r.target is not None or r.verdict is not None]
+    rows = [r for r in rows if r.target is not None or r.judged is not None]
     if not rows:
         raise InputError(
-            f"{file} has no row with a target_score or a 👍/👎 verdict; nothing to evaluate on"
+            f"{file} has no row with a target_score, a judged_score or a rating; nothing to "
+            "evaluate on"
         )
     return rows
 
@@ -129,139 +132,156 @@ def _points(value: Any, what: str) -> int:
     return number
 
 
+def _optional(record: dict[str, Any], key: str) -> int | None:
+    return None if record.get(key) is None else _points(record[key], key)
+
+
 def _row(file: Path, record: dict[str, Any]) -> HeldOutRow:
-    number = record["_line"]
     try:
-        target = record.get("target_score", record.get("rating"))  # `learn --rating` records
-        target = None if target is None else _points(target, "target_score")
-        dims = record.get("target_dimensions")
-        dims = {d: _points(dims[d], d) for d in DIMENSIONS} if dims else None
+        judged = _optional(record, "rating")  # `learn --rating`: the person's own score
+        judged = _optional(record, "judged_score") if judged is None else judged
         posted = record.get("posted")
-        posted = None if posted is None else Score.from_dict(posted).score
-        up, down = int(record.get("up") or 0), int(record.get("down") or 0)
-    except (FormatError, KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{file} line {number}: {exc}") from None
-    return HeldOutRow(
-        id=str(record.get("id") or record.get("reply_comment_id") or f"line-{number}"),
-        comment=Comment(record["body"], record.get("diff_hunk"), record.get("path")),
-        target=target,
-        target_dimensions=dims,
-        verdict=None if posted is None or up == down else ("up" if up > down else "down"),
-        posted=posted,
-    )
-
-
-def agrees(verdict: str, score: int, posted: int, margin: float = AGREEMENT_MARGIN) -> bool:
-    """Whether a score agrees with people's verdict on the posted score.
-
-    >>> agrees("up", 75, 70), agrees("up", 90, 70), agrees("down", 90, 70), agrees("down", 75, 70)
-    (True, False, True, False)
-    """
-    near = abs(score - posted) <= margin
-    return near if verdict == "up" else not near
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return round(sum(values) / len(values), 3) if values else None
-
-
-def measure(
-    name: str, rows: Sequence[HeldOutRow], scores: Sequence[Score], margin: float
-) -> Metrics:
-    """The metrics of one scorer's scores for the held-out rows."""
-    errors: list[float] = []
-    dim_errors: list[float] = []
-    verdicts: list[bool] = []
-    for row, score in zip(rows, scores, strict=True):
-        if row.target is not None:
-            errors.append(abs(score.score - row.target))
-        if row.target_dimensions:
-            dim_errors += [abs(score.dimensions[d] - row.target_dimensions[d]) for d in DIMENSIONS]
-        if row.verdict is not None and row.posted is not None:
-            verdicts.append(agrees(row.verdict, score.score, row.posted, margin))
-    return Metrics(
-        scorer=name,
-        rows=len(rows),
-        format_validity=_mean([s.fallback_reason is None for s in scores]) or 0.0,
-        targets=len(errors),
-        mae=_mean(errors),
-        dimension_mae=_mean(dim_errors),
-        feedback=len(verdicts),
-        agreement=_mean(verdicts),
-    )
-
-
-def gate(candidate: Metrics, current: Metrics, tolerances: Tolerances) -> list[str]:
-    """Why the candidate is worse than the current scorer; empty when it may replace it.
-
-    Higher is better for validity and agreement, lower for MAE; a metric only one of the two was
-    measured on (no targets, no feedback) is not compared.
-    """
-    checks = [
-        ("format validity", candidate.format_validity, current.format_validity, 1,
-         tolerances.validity, "{:.1%}"),
-        ("MAE against targets", candidate.mae, current.mae, -1, tolerances.mae, "{:.2f}"),
-        ("agreement with 👍/👎", candidate.agreement, current.agreement, 1,
-         tolerances.agreement, "{:.1%}"),
-    ]  # fmt: skip
-    reasons = []
-    for what, new, old, better, tolerance, fmt in checks:
-        if new is None or old is None or round((old - new) * better, 9) <= tolerance:
-            continue
-        moved = "fell" if better > 0 else "rose"
-        reasons.append(
-            f"{what} {moved} from {fmt.format(old)} to {fmt.format(new)} "
-            f"(tolerance {fmt.format(tolerance)})"
+        return HeldOutRow(
+            id=str(record.get("id") or record.get("reply_comment_id") or f"line-{record['_line']}"),
+            comment=Comment(record["body"], record.get("diff_hunk"), record.get("path")),
+            judged=judged,
+            target=_optional(record, "target_score"),
+            posted=None if posted is None else Score.from_dict(posted).score,
+            up=int(record.get("up") or 0),
+            down=int(record.get("down") or 0),
         )
-    return reasons
+    except (FormatError, KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{file} line {record['_line']}: {exc}") from None
 
 
-def compare(
-    data: str,
-    rows: Sequence[HeldOutRow],
-    candidate: tuple[str, Scorer],
-    current: tuple[str, Scorer],
-    margin: float = AGREEMENT_MARGIN,
-    tolerances: Tolerances | None = None,
-) -> Report:
-    """Score the rows with both scorers, measure both, and apply the gate."""
-    tolerances = tolerances or Tolerances()
-    comments = [r.comment for r in rows]
-    new, old = candidate[1].score_many(comments), current[1].score_many(comments)
-    a, b = measure(candidate[0], rows, new, margin), measure(current[0], rows, old, margin)
-    scores = [
-        {"id": r.id, "target": r.target, "posted": r.posted, "verdict": r.verdict,
-         "candidate": n.score, "candidate_parsed": n.fallback_reason is None,
-         "current": o.score, "current_parsed": o.fallback_reason is None}
-        for r, n, o in zip(rows, new, old, strict=True)
-    ]  # fmt: skip
-    return Report(data, a, b, margin, tolerances, gate(a, b, tolerances), scores)
+def measure(name: str, rows: Sequence[HeldOutRow], scores: Sequence[Score]) -> Measure:
+    """Errors against the judgements, format validity, and MAE on synthetic targets."""
+    errors = tuple(
+        float(abs(s.score - r.judged))
+        for r, s in zip(rows, scores, strict=True)
+        if r.judged is not None
+    )
+    synthetic = [abs(s.score - r.target) for r, s in zip(rows, scores, strict=True)
+                 if r.target is not None]  # fmt: skip
+    validity = sum(s.fallback_reason is None for s in scores) / len(scores) if scores else 0.0
+    return Measure(
+        name, round(validity, 3), errors,
+        round(sum(synthetic) / len(synthetic), 3) if synthetic else None,
+    )  # fmt: skip
 
 
-def table(report: Report) -> str:
-    """The comparison as a fixed-width table, with the gate's verdict under it."""
+def score_and_measure(name: str, scorer: Scorer, rows: Sequence[HeldOutRow]) -> Measure:
+    return measure(name, rows, scorer.score_many([r.comment for r in rows]))
+
+
+def bootstrap_gain(
+    reference: Sequence[float], candidate: Sequence[float], resamples: int, confidence: float,
+    seed: int = 0,
+) -> tuple[float, float]:  # fmt: skip
+    """(mean gain, its lower bound at `confidence`): how much lower the candidate's per-reply
+    errors are than the reference's, resampling replies with replacement.
+
+    >>> bootstrap_gain([10, 10, 10, 10], [5, 5, 5, 5], 200, 0.95)
+    (5.0, 5.0)
+    >>> gain, lower = bootstrap_gain([10, 0, 10, 0], [0, 10, 0, 10], 200, 0.95)
+    >>> gain, lower < 0
+    (0.0, True)
+    """
+    diffs = [r - c for r, c in zip(reference, candidate, strict=True)]
+    if not diffs:
+        return 0.0, 0.0
+    rng = random.Random(seed)
+    n = len(diffs)
+    means = sorted(sum(rng.choices(diffs, k=n)) / n for _ in range(resamples))
+    lower = means[int((1 - confidence) * resamples)]
+    return round(sum(diffs) / n, 3), round(lower, 3)
+
+
+def too_few(replies: int, rules: Rules) -> str | None:
+    """Why `replies` held-out replies with a judgement cannot tell a better scorer from noise.
+
+    >>> too_few(12, Rules(min_replies=30))[:60]
+    'only 12 held-out replies with reactions; the gate needs 30 t'
+    >>> too_few(30, Rules(min_replies=30)) is None
+    True
+    """
+    if replies >= rules.min_replies:
+        return None
+    more = rules.min_replies - replies
+    return (
+        f"only {replies} held-out replies with reactions; the gate needs {rules.min_replies} to "
+        f"tell a better scorer from noise: {more} more (1 reacted reply in 5 is held out, so "
+        f"about {5 * more} more reacted replies in all)"
+    )
+
+
+def decide(
+    candidate: Measure,
+    rubric: Measure,
+    promoted: Measure | None = None,
+    best_gain: float | None = None,
+    rules: Rules | None = None,
+) -> Decision:
+    """Whether the candidate may replace the current scorer, and why not (see the module)."""
+    rules = rules or Rules()
+    decision = Decision(passed=False)
+    n = len(candidate.errors)
+    if short := too_few(n, rules):
+        decision.reasons.append(short)
+        return decision
+    if promoted is None and candidate.validity < rules.min_validity:
+        decision.reasons.append(
+            f"format validity {candidate.validity:.0%} is below the {rules.min_validity:.0%} a "
+            "first adapter needs"
+        )
+    if promoted is not None and promoted.validity - candidate.validity > rules.validity_tolerance:
+        decision.reasons.append(
+            f"format validity fell from {promoted.validity:.0%} to {candidate.validity:.0%}"
+        )
+    for reference in (rubric, promoted):
+        if reference is None:
+            continue
+        gain, lower = bootstrap_gain(
+            reference.errors, candidate.errors, rules.resamples, rules.confidence
+        )
+        decision.gains[reference.scorer] = {"gain": gain, "lower": lower}
+        if lower <= 0:
+            decision.reasons.append(
+                f"not better than {reference.scorer} beyond noise: error against the people's "
+                f"judgement {candidate.mae:.2f} vs {reference.mae:.2f} (gain {gain:+.2f}, lower "
+                f"bound {lower:+.2f} at {rules.confidence:.0%} over {n} held-out replies)"
+            )
+    decision.gain_over_rubric = decision.gains[rubric.scorer]["gain"]
+    if best_gain is not None and decision.gain_over_rubric < best_gain - rules.best_tolerance:
+        decision.reasons.append(
+            f"its gain over the rubric ({decision.gain_over_rubric:+.2f}) is more than "
+            f"{rules.best_tolerance:g} below the best promoted so far ({best_gain:+.2f})"
+        )
+    decision.passed = not decision.reasons
+    return decision
+
+
+def table(measures: Sequence[Measure], decision: Decision) -> str:
+    """The scorers side by side, with the gate's verdict under them."""
 
     def cell(value: float | None, percent: bool = False) -> str:
         if value is None:
             return "-"
         return f"{value:.1%}" if percent else f"{value:.2f}"
 
-    a, b = report.candidate, report.current
+    n = len(measures[0].errors)
     lines = [
-        ("", "candidate", "current"),
-        ("scorer", a.scorer, b.scorer),
-        ("rows", str(a.rows), str(b.rows)),
-        ("format validity", cell(a.format_validity, True), cell(b.format_validity, True)),
-        (f"MAE vs targets (n={a.targets})", cell(a.mae), cell(b.mae)),
-        ("dimension MAE", cell(a.dimension_mae), cell(b.dimension_mae)),
-        (f"agreement (n={a.feedback}, ±{report.margin:g})", cell(a.agreement, True),
-         cell(b.agreement, True)),
-    ]  # fmt: skip
-    width = [max(len(row[i]) for row in lines) for i in range(3)]
-    out = [f"{r[0]:<{width[0]}}  {r[1]:>{width[1]}}  {r[2]:>{width[2]}}" for r in lines]
-    if report.passed:
-        out.append("gate: PASS (the candidate is not worse than the current scorer)")
+        ("", *(m.scorer for m in measures)),
+        (f"error vs people's judgement (n={n})", *(cell(m.mae) for m in measures)),
+        ("MAE vs synthetic targets", *(cell(m.synthetic_mae) for m in measures)),
+        ("format validity", *(cell(m.validity, True) for m in measures)),
+    ]
+    width = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
+    out = ["  ".join(f"{c:<{width[0]}}" if i == 0 else f"{c:>{width[i]}}" for i, c in enumerate(r))
+           for r in lines]  # fmt: skip
+    if decision.passed:
+        out.append("gate: PASS (better than the current scorer beyond noise)")
     else:
-        out.extend(["gate: FAIL (the candidate is worse than the current scorer)"])
-        out.extend(f"  - {reason}" for reason in report.reasons)
+        out.append("gate: FAIL (the current scorer stays)")
+        out.extend(f"  - {reason}" for reason in decision.reasons)
     return "\n".join(out)

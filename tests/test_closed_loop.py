@@ -1,17 +1,20 @@
-"""The closed loop, end to end, against the fake GitHub over HTTP with the tiny local model.
+"""The closed loop, end to end, against the fake GitHub over HTTP with the tiny local model:
+reactions move the promoted scorer's scores the way they point.
 
-The Action scores review comments and replies (no adapter yet: the rubric, saying why); people
-react on the fake; `review-forge collect` writes a snapshot; a changed reaction shows up in the
-next snapshot; `python -m training.retrain` trains a couple of steps, passes the gate and commits
-`adapter/` to the data branch; the next Action run replies with the new `model_revision`. A
-deliberately worse candidate is then refused, and its report says why; the retrain after that
-continues the promoted adapter.
+The people of this repository value comments that ask for tests far more than the rubric does
+(80 points, where the rubric gives a bare "Add a test." about 30), and agree with the rubric on
+the rest. The data branch already holds last month's snapshot, when an earlier scorer posted
+high scores on such comments and people approved them. This week the Action (no adapter yet: the
+rubric) posts low scores on them; people react 👎, and 👍 on the rest; `review-forge collect`
+writes the snapshot; `review-forge retrain` (what `.github/workflows/retrain.yml` runs) reads the
+direction out of the pooled reactions, trains a candidate towards it, passes the gate against the
+rubric and commits `adapter/`; the next Action run scores a test request higher, with the new
+revision. A deliberately worse candidate is then refused, and its report says why.
 
-The base model: a random tiny Llama writes no score format at all, so no first adapter could pass
-an honest gate (at least 80% of answers must parse). `taught_base` teaches a copy of it one fixed
-answer in the canonical format for the comments the gate evaluates (the loop's review comments and
-the retrain's held-out synthetic rows): a stand-in for a base that writes the format. What the
-models write is still generated and read by the one parser; generalisation is not claimed.
+The base model: a random tiny Llama writes no score format at all. `taught_base` teaches a copy
+of it one fixed answer (score 64) in the canonical format for the comments of this test: a
+stand-in for a base that writes the format. The comments repeat, so both sides of the retrain's
+split (by reply id) hold the same texts: the tiny model memorises, it does not generalise.
 """
 
 from __future__ import annotations
@@ -24,31 +27,37 @@ from pathlib import Path
 import pytest
 
 from review_forge.bot.cli import main as review_forge
-from review_forge.bot.github.data_branch import DataStore, latest_per_reply
+from review_forge.bot.github.data_branch import DataStore
 from review_forge.bot.github.marker import find_marker, find_score
+from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
 from review_forge.training.dataset import synthetic_rows
 from tests.support.tiny_model import spoil_adapter
 
 BOT = "github-actions[bot]"
 PR = 2
-HELDOUT = 2  # synthetic held-out rows in the retrain (--heldout-synthetic)
-COMMENTS = [
-    "`parse_date` returns None for an empty string; callers index into it. Raise ValueError.",
-    "Why is this retried forever? A 503 makes the loop spin: add a limit and a test for it.",
-]
+HELDOUT = 2  # synthetic held-out rows in the retrain (--heldout-synthetic): format validity
 HUNK = "@@ -8,3 +8,4 @@ def main():\n     run()\n+    retry()"  # the fake's default
 PATH = "src/app.py"
-ANSWER = render(
-    Score(
-        score=64,
-        dimensions=dict.fromkeys(DIMENSIONS, 64),
-        notes=dict.fromkeys(DIMENSIONS, "names the code"),
-        recommendations=["Say what should happen instead."],
-    )
-)
-QUICK = ["--max-steps", "2", "--warmup-steps", "2", "--synthetic", "8", "--heldout-synthetic",
-         str(HELDOUT), "--set", "training.grpo.max_completion_length=32"]  # fmt: skip
+TESTS = ["Add a test.", "A test here would help."]
+OTHER = "Rename `run` to `run_once`, since it no longer loops."
+PEOPLE = {**dict.fromkeys(TESTS, 80), OTHER: None}  # None: the people agree with the rubric
+COPIES = 8  # each comment this many times on the pull request
+ANSWER = render(Score(64, dict.fromkeys(DIMENSIONS, 64), recommendations=["Say why."]))
+SMALL_MODEL = [  # the tiny model learns at a higher rate, with a LoRA on every projection
+    "--sft-set", "training.learning_rate=5e-3", "--sft-set", "training.num_train_epochs=8",
+    "--sft-set", "training.per_device_train_batch_size=8", "--sft-set", "peft.lora_r=16",
+    "--sft-set", "peft.lora_target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,"
+    "down_proj]",
+]  # fmt: skip
+QUICK = [
+    "--max-steps", "1", "--synthetic", "0", "--heldout-synthetic", str(HELDOUT),
+    "--min-heldout", "5", "--set", "training.grpo.max_completion_length=32", *SMALL_MODEL,
+]  # fmt: skip
+
+
+def rubric(body: str) -> int:
+    return score_comment(Comment(body, HUNK, PATH)).score
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +67,7 @@ def taught_base(tiny_model_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("taught") / "model"
     shutil.copytree(tiny_model_dir, out)
     _, held = synthetic_rows(0, HELDOUT)
-    comments = [Comment(body, HUNK, PATH) for body in COMMENTS]
+    comments = [Comment(body, HUNK, PATH) for body in [*TESTS, OTHER]]
     comments += [Comment(r["body"], r["diff_hunk"], r["path"]) for r in held]
     return teach(out, [(c, ANSWER) for c in comments], steps=150, lr=1e-2)
 
@@ -73,7 +82,7 @@ def github_env(fake_github, tmp_path, monkeypatch):
         "GITHUB_REPOSITORY": fake_github.repo.full_name, "GITHUB_API_URL": fake_github.url,
         "GITHUB_TOKEN": fake_github.token, "GITHUB_WORKSPACE": str(tmp_path),
         "GITHUB_STEP_SUMMARY": str(summary), "INPUT_GITHUB_REQUEST_INTERVAL": "0",
-        "INPUT_GITHUB_WRITE_INTERVAL": "0",
+        "INPUT_GITHUB_WRITE_INTERVAL": "0", "INPUT_MAX_REPLIES": "100",
     }  # fmt: skip
     for var, value in fixed.items():
         monkeypatch.setenv(var, value)
@@ -106,92 +115,78 @@ def replies(fake) -> dict[int, dict]:
     return {find_marker(c["body"]).target_id: c for c in bot}
 
 
-def feedback(fake) -> list[dict]:
+def last_month(fake) -> None:
+    """The snapshot an earlier scorer left: high scores on test requests, approved by people."""
+    lines = []
+    for n, body in enumerate([*TESTS, OTHER] * 10):
+        posted = PEOPLE[body] or rubric(body)
+        record = {
+            "schema": 1, "repo": fake.repo.full_name, "pr": 1, "review_comment_id": 9000 + n,
+            "reply_comment_id": 8000 + n, "body": body, "diff_hunk": HUNK, "path": PATH,
+            "posted": Score(posted, dict.fromkeys(DIMENSIONS, posted)).to_dict(), "up": 2,
+            "down": 0, "reactors": 2, "collected_at": "2026-11-01T04:17:00Z",
+        }  # fmt: skip
+        lines.append(json.dumps(record) + "\n")
     store = DataStore(fake.client().get_repo(fake.repo.full_name), "review-forge-data")
-    return store.read_feedback()
+    store.add_files({"feedback/2026/11/01/1.jsonl": "".join(lines).encode()}, "Feedback")
 
 
-def test_reactions_become_an_adapter_that_the_next_run_scores_with(
+@pytest.mark.timeout(1800)  # two trainings and four scorings of the tiny model: minutes, not hours
+def test_reactions_move_the_promoted_scorer_the_way_they_point(
     fake_github, github_env, taught_base, tmp_path, capsys
 ):
     fake = fake_github
     fake.add_pull(PR)
-    targets = [fake.add_review_comment(PR, body, user="bob", path=PATH) for body in COMMENTS]
+    last_month(fake)
+    bodies = [*TESTS, OTHER] * COPIES
+    targets = {fake.add_review_comment(PR, b, user="bob", path=PATH): b for b in bodies}
     inputs = {"adapter": "data-branch", "base_model": str(taught_base), "scorer": "auto"}
 
     # 1. The Action, nothing promoted yet: the rubric scores, and each reply says why.
     dispatch(github_env, tmp_path, "1", **inputs)
     first = replies(fake)
     assert sorted(first) == sorted(targets)
-    for reply in first.values():
+    for target, reply in first.items():
         posted = find_score(reply["body"])
-        assert posted["scorer"] == "rubric" and find_marker(reply["body"]).rev == "rubric"
-        assert posted["fallback_reason"].startswith("no adapter on data branch")
+        assert posted["scorer"] == "rubric" and posted["score"] == rubric(targets[target])
 
-    # 2. People react; collect writes one snapshot.
-    liked, disliked = first[targets[0]]["id"], first[targets[1]]["id"]
-    fake.add_reaction(liked, "+1", user="carol")
-    fake.add_reaction(liked, "+1", user="dave")
-    fake.add_reaction(disliked, "-1", user="erin")
+    # 2. People react: 👎 where the rubric is far from their score, 👍 where it agrees.
+    for target, reply in first.items():
+        content = "-1" if PEOPLE[targets[target]] else "+1"
+        for person in ("carol", "dave"):
+            fake.add_reaction(reply["id"], content, user=person)
     github_env("101")
     assert review_forge(["collect"]) == 0
-    snapshots = [p for p in fake.files("review-forge-data") if p.startswith("feedback/")]
-    assert len(snapshots) == 1
-    votes = {r["reply_comment_id"]: (r["up"], r["down"]) for r in feedback(fake)}
-    assert votes == {liked: (2, 0), disliked: (0, 1)}
 
-    # 3. Carol changes her mind; the next collection writes a new snapshot the reader prefers.
-    fake.remove_reaction(liked, "+1", user="carol")
-    fake.add_reaction(liked, "-1", user="carol")
-    github_env("102")
-    assert review_forge(["collect"]) == 0
-    after = [p for p in fake.files("review-forge-data") if p.startswith("feedback/")]
-    assert len(after) == 2 and set(snapshots) < set(after)
-    latest = {r["reply_comment_id"]: (r["up"], r["down"]) for r in latest_per_reply(feedback(fake))}
-    assert latest == {liked: (1, 1), disliked: (0, 1)}
-
-    # 4. Retrain: trains, passes the gate against the base model, commits adapter/ and a report.
+    # 3. Retrain: reads the direction, trains towards it, passes the gate, commits adapter/.
     summary = github_env("201")
-    assert review_forge(["retrain", "--base-model", str(taught_base), *QUICK]) == 0, (
-        capsys.readouterr().err
-    )
+    code = review_forge(["retrain", "--base-model", str(taught_base), *QUICK])
+    assert code == 0, capsys.readouterr().err
     files = fake.files("review-forge-data")
     assert {p for p in files if p.startswith("adapter/")} == {
         "adapter/adapter_model.safetensors", "adapter/adapter_config.json", "adapter/manifest.json",
     }  # fmt: skip
     manifest = json.loads(files["adapter/manifest.json"])
     revision = manifest["revision"]
-    assert manifest["parent_revision"] is None and manifest["base_model"] == str(taught_base)
-    assert manifest["trained_from_revision"]  # the SFT warm-up it continued
-    assert manifest["metrics"]["gate"]["passed"] and manifest["kind"] == "TRL_GRPO"
-    assert manifest["metrics"]["candidate"]["format_validity"] >= 0.8
     report = json.loads(files[manifest["promotion"]["report"]])
-    assert report["gate"] == report["gate"] | {"passed": True, "reasons": []}
-    assert report["data"]["feedback_snapshots"] == 4 and report["data"]["replies"] == 2
-    text = summary.read_text(encoding="utf-8")
-    assert "adapter promoted" in text and f"now holds revision `{revision}`" in text
-    assert "xychart-beta" in text and 'x-axis "training step" [1, 2]' in text
+    assert report["gate"]["passed"] and report["gate"]["reasons"] == []
+    assert report["gate"]["gains"]["rubric"]["lower"] > 0
+    assert manifest["best"]["gain_over_rubric"] == report["gate"]["gain_over_rubric"] > 0
+    assert report["data"]["judged_rows"] > 0 and report["data"]["heldout_replies_with_votes"] >= 5
+    assert "adapter promoted" in summary.read_text(encoding="utf-8")
 
-    # 5. The next Action run scores with the promoted adapter and records its revision.
-    files = fake.files("review-forge-data")
-    third = fake.add_review_comment(PR, "Nit: rename tmp to pending_jobs.", user="bob", path=PATH)
+    # 4. The next Action run: a test request now scores well above the rubric's score.
     dispatch(github_env, tmp_path, "2", **inputs)
     now = replies(fake)
-    assert sorted(now) == sorted([*targets, third])
-    assert {t: r["id"] for t, r in now.items() if t in first} == {
-        t: r["id"] for t, r in first.items()
-    }  # edited in place, not posted again
-    for target, reply in now.items():
-        assert find_marker(reply["body"]).rev == revision
-        posted = find_score(reply["body"])
-        assert posted["model_revision"] == revision
-        if target in targets:  # the comments the base was taught to answer: the model's own score
-            assert (posted["scorer"], posted["score"], posted["fallback_reason"]) == (
-                "model", 64, None,
-            )  # fmt: skip
+    moved = [find_score(now[t]["body"]) for t, body in targets.items() if body in TESTS]
+    kept = [find_score(now[t]["body"]) for t, body in targets.items() if body == OTHER]
+    assert all(p["model_revision"] == revision and p["scorer"] == "model" for p in moved + kept)
+    for posted, body in zip(moved, [b for b in targets.values() if b in TESTS], strict=True):
+        assert posted["score"] >= rubric(body) + 20, (posted["score"], body)
+    assert all(abs(p["score"] - rubric(OTHER)) <= 12 for p in kept)
 
-    # 6. A deliberately worse candidate (the promoted adapter, its LoRA B replaced by noise) is
-    # refused: it no longer writes the format.
+    # 5. A deliberately worse candidate (the promoted adapter, its LoRA B replaced by noise) is
+    # refused: it no longer writes the format, and it is not better than the promoted one.
     promoted = tmp_path / "promoted"
     promoted.mkdir()
     for name in ("adapter_model.safetensors", "adapter_config.json"):
@@ -205,18 +200,8 @@ def test_reactions_become_an_adapter_that_the_next_run_scores_with(
     assert {p: b for p, b in files.items() if p.startswith("adapter/")} == adapter_before
     (path,) = [p for p in files if p.startswith("reports/") and "-202." in p and p.endswith("json")]
     refused = json.loads(files[path])
-    assert refused["gate"]["passed"] is False
-    assert refused["current"] == {"revision": revision}
-    assert any(r.startswith("format validity fell from 100.0%") for r in refused["gate"]["reasons"])
+    assert refused["gate"]["passed"] is False and refused["current"] == {"revision": revision}
+    assert any(r.startswith("format validity fell") for r in refused["gate"]["reasons"])
+    assert any(r.startswith("not better than promoted") for r in refused["gate"]["reasons"])
     assert "::notice::review-forge: candidate" in out and "not promoted" in out
-    text = summary.read_text(encoding="utf-8")
-    assert "candidate not promoted" in text and "is unchanged" in text
-
-    # 7. The next retrain continues the promoted adapter (no warm-up) and replaces it.
-    github_env("203")
-    assert review_forge(["retrain", "--max-steps", "1", *QUICK[2:]]) == 0, capsys.readouterr().err
-    manifest = json.loads(fake.files("review-forge-data")["adapter/manifest.json"])
-    assert manifest["revision"] != revision
-    assert manifest["parent_revision"] == manifest["trained_from_revision"] == revision
-    assert manifest["base_model"] == str(taught_base)  # from the promoted adapter's manifest
-    assert manifest["metrics"]["gate"]["rule"].startswith("Compared with the promoted adapter")
+    assert "is unchanged" in summary.read_text(encoding="utf-8")

@@ -72,7 +72,9 @@ def test_retrain_help_in_a_repository_with_its_own_packages(user_repo):
     assert "--dry-run" in result.stdout and "--max-steps" in result.stdout
 
 
-def test_collect_and_action_in_a_repository_with_its_own_packages(user_repo, fake_github):
+def test_action_collect_and_a_retrain_dry_run_in_a_repository_with_its_own_packages(
+    user_repo, fake_github
+):
     repo, env = user_repo
     pr = fake_github.add_pull()
     comment = fake_github.add_review_comment(pr, "Rename `x` to `retry_count`: it holds retries.")
@@ -108,6 +110,15 @@ def test_collect_and_action_in_a_repository_with_its_own_packages(user_repo, fak
     )  # fmt: skip
     assert collect.returncode == 0, collect.stderr
     assert "feedback collected" in collect.stdout
+
+    retrain = subprocess.run(
+        [str(BIN / "review-forge"), "retrain", "--dry-run", "--synthetic", "0",
+         "--heldout-synthetic", "0"], cwd=repo, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert retrain.returncode == 0, retrain.stderr
+    assert "not promoted: only 0 held-out replies with reactions" in retrain.stdout
+    assert not [p for p in fake_github.files("review-forge-data") if p.startswith("reports/")]
 
 
 def _imports(path: Path) -> set[str]:

@@ -1,15 +1,15 @@
-"""The loop experiment, shortened: the simulated team's rules, its figures, and two rounds of the
-whole loop (Action → reactions → collect → retrain and gate) on the fake GitHub.
+"""The loop experiment, shortened: the simulated teams' rules, their figures, the team files a
+maintainer can write, and two rounds of the whole loop (Action → reactions → collect → retrain)
+on the fake GitHub.
 
-The full experiment (`benchmarks/loop_simulation.py`, ~22 minutes) is not run here. The rounds
-below use the tests' tiny Llama, taught one fixed answer in the canonical format (a stand-in for
-a base that writes the format, as in tests/test_closed_loop.py), so they check the wiring and
-the gate, not that the scores improve.
+The full experiment (`python -m benchmarks.loop_simulation`) is not run here. The rounds below
+use the tests' tiny Llama and a review of 8 comments a week: too few held-out reactions for the
+gate, so the retrain trains nothing and says how many more it needs (that the product's retrain
+learns is tests/test_closed_loop.py's subject).
 """
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 from pathlib import Path
@@ -21,18 +21,19 @@ from benchmarks.simulation.people import (
     TESTS_SECURITY,
     Person,
     Taste,
+    Team,
     adjustment,
     agreement,
     judgement,
+    load_team,
     reaction,
     review_comments,
     spread,
 )
 from review_forge.bot.github.data_branch import DataStore, latest_per_reply
-from review_forge.bot.github.marker import find_marker, find_score
+from review_forge.bot.github.marker import find_marker
 from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
-from review_forge.training.dataset import synthetic_rows
 
 ANSWER = render(
     Score(64, dict.fromkeys(DIMENSIONS, 64), dict.fromkeys(DIMENSIONS, "names the code"),
@@ -86,16 +87,60 @@ def test_judgement_is_the_rubric_moved_by_the_taste_and_stays_within_0_100():
 def test_a_person_reacts_by_the_distance_to_their_own_judgement(
     person, posted, judged, flip, expected
 ):
-    assert reaction(person, posted, judged, random.Random(1), tolerance=10, flip=flip) == expected
+    person = Person(person.login, person.lean, person.reacts, tolerance=10, noise=flip)
+    assert reaction(person, posted, judged, random.Random(1)) == expected
 
 
 def test_noise_and_silence_happen_at_their_stated_rates():
     rng = random.Random(7)
-    someone = Person("a", 0, 0.5)
-    answers = [reaction(someone, 50, 50, rng, flip=0.2) for _ in range(4000)]
+    someone = Person("a", 0, 0.5, noise=0.2)
+    answers = [reaction(someone, 50, 50, rng) for _ in range(4000)]
     reacted = [a for a in answers if a is not None]
     assert abs(len(reacted) / 4000 - 0.5) < 0.03
     assert abs(reacted.count("-1") / len(reacted) - 0.2) < 0.03
+
+
+def test_a_critic_reacts_mostly_when_they_disagree_and_scale_quietens_everyone():
+    rng = random.Random(3)
+    critic = Person("c", 0, 0.1, reacts_disagreeing=0.8, noise=0.0)
+    agreeing = [reaction(critic, 50, 52, rng) for _ in range(4000)]
+    disagreeing = [reaction(critic, 50, 80, rng) for _ in range(4000)]
+    quiet = [reaction(critic, 50, 80, rng, scale=0.25) for _ in range(4000)]
+    assert abs(sum(a is not None for a in agreeing) / 4000 - 0.1) < 0.02
+    assert abs(sum(a is not None for a in disagreeing) / 4000 - 0.8) < 0.03
+    assert abs(sum(a is not None for a in quiet) / 4000 - 0.2) < 0.03
+    assert set(agreeing) - {None} == {"+1"} and set(disagreeing) - {None} == {"-1"}
+
+
+TEAMS = Path(__file__).resolve().parents[1] / "benchmarks" / "teams"
+
+
+@pytest.mark.parametrize("name", ["default", "own_rules", "critics"])
+def test_the_shipped_teams_load_and_judge_within_0_100(name):
+    team = load_team(TEAMS / f"{name}.py")
+    scores = [team.judgement(Comment(r["body"], r["diff_hunk"], r["path"]))
+              for r in review_comments(60, seed=2)]  # fmt: skip
+    assert team.name == name and team.people and all(0 <= s <= 100 for s in scores)
+    assert len(set(scores)) > 10  # a judgement that depends on the comment
+
+
+def test_the_own_rules_team_is_not_the_rubric_plus_departures():
+    own, default = load_team(TEAMS / "own_rules.py"), load_team(TEAMS / "default.py")
+    rows = review_comments(200, seed=4)
+    comments = [Comment(r["body"], r["diff_hunk"], r["path"]) for r in rows]
+    gaps = [own.judgement(c) - default.judgement(c) for c in comments]
+    assert max(gaps) - min(gaps) > 40  # not a constant shift of the default team's judgement
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [("TEAM = ()\n", "must define judge"), ("def judge(b, h, p):\n    return 50\n", "TEAM")],
+)
+def test_a_team_file_without_a_judge_or_people_is_refused(tmp_path, source, message):
+    file = tmp_path / "team.py"
+    file.write_text(source, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_team(file)
 
 
 def _score(value: int, scorer: str = "model", fallback: str | None = None) -> Score:
@@ -154,53 +199,41 @@ def rows() -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def taught_base(tiny_model_dir, tmp_path_factory, rows) -> Path:
-    """The tiny Llama taught to write ANSWER for every comment the loop and the gate show it."""
+    """The tiny Llama taught to write ANSWER for every comment the loop shows it."""
     from tests.support.tiny_model import teach
 
     out = tmp_path_factory.mktemp("taught") / "model"
     shutil.copytree(tiny_model_dir, out)
-    _, held = synthetic_rows(0, 4)
-    seen = [r for group in rows.values() for r in group] + held
+    seen = [r for group in rows.values() for r in group]
     examples = [(Comment(r["body"], r["diff_hunk"], r["path"]), ANSWER) for r in seen]
     return teach(out, examples, steps=150, lr=1e-2)
 
 
-def test_rounds_run_end_to_end_and_the_gate_keeps_a_worse_adapter_out(
-    fake_github, taught_base, rows, tmp_path
-):
+def test_rounds_run_end_to_end_through_the_products_code(fake_github, taught_base, rows, tmp_path):
     from benchmarks.simulation.loop import Loop, Plan
-    from benchmarks.simulation.model import WARMUP, warm_up
-    from tests.support.tiny_model import spoil_adapter
 
     fake = fake_github
-    # The warm-up's wiring, at a learning rate that leaves the taught answer as it is: the
-    # experiment's rate (WARMUP) teaches a random model and would overwrite it in two steps.
-    gentle = (*WARMUP, "training.learning_rate=1e-6")
-    cold = warm_up(taught_base, tmp_path / "cold", rows["round-1"][:4], tmp_path, gentle)
-    # A lenient team (30 points), so that some answers are approved in every round.
-    plan = Plan(base=taught_base, cold_start=cold, seed=5, rounds=2, team=TEAM, tolerance=30,
-                learner="judged", start_heldout=4, round_heldout=4)  # fmt: skip
+    # Two people who react to every reply, and one who never does.
+    team = Team(lambda body, hunk, path: 50, (Person("ana", 0, 1.0), Person("ben", 0, 1.0),
+                                              Person("eli", 0, 0.0)))  # fmt: skip
+    plan = Plan(base=taught_base, seed=5, team=team, grpo_steps=1)
     loop = Loop(fake, fake.repo.full_name, plan, tmp_path / "seed", rows["eval"])
     store = DataStore(fake.client().get_repo(fake.repo.full_name))
 
     start = loop.start()
-    assert start["gate"]["passed"], start["gate"]
-    assert start["adapter"]["validity"] >= 0.8 and start["adapter"]["model_answered"] >= 0.8
-    promoted = json.loads(fake.files("review-forge-data")["adapter/manifest.json"])["revision"]
+    assert start["adapter"]["model_answered"] == 0  # round 0: the rubric
 
     for number in (1, 2):
         entry = loop.round(number, rows[f"round-{number}"])
         assert entry["action_exit"] == 0
         ours = {i: c for i, c in fake.repo.review_comments.items() if c["user"] == BOT}
         this_round = [c for c in ours.values() if c["pr"] == number]
-        # one reply per comment, scored by the adapter promoted before the round
+        # one reply per comment, scored by the rubric: nothing was ever promoted
         assert len(this_round) == len(rows[f"round-{number}"]) == entry["reactions"]["replies"]
-        assert {find_marker(c["body"]).rev for c in this_round} == {promoted}
-        assert {find_score(c["body"])["model_revision"] for c in this_round} == {promoted}
+        assert {find_marker(c["body"]).rev for c in this_round} == {"rubric"}
         # the two people who react reacted to every reply, the silent one never
         reactors = {r["user"] for c in this_round for r in fake.repo.reactions[("pulls", c["id"])]}
         assert reactors == {"ana", "ben"}
-        assert entry["reactions"]["+1"] + entry["reactions"]["-1"] == 2 * len(this_round)
         # collect: the data branch's newest snapshot per reply holds the votes on the fake
         latest = {r["reply_comment_id"]: r for r in latest_per_reply(store.read_feedback())}
         assert set(ours) == set(latest)
@@ -209,34 +242,12 @@ def test_rounds_run_end_to_end_and_the_gate_keeps_a_worse_adapter_out(
             assert (latest[reply_id]["up"], latest[reply_id]["down"]) == (
                 contents.count("+1"), contents.count("-1"),
             )  # fmt: skip
-        # the gate: a promotion is never worse on its held-out set, and it is what ships
+        # the retrain: too few held-out reactions to judge anything, so nothing is trained
         gate = entry["gate"]
-        assert set(gate) >= {"passed", "reasons", "candidate", "current"}, gate
-        worse = _worse(gate["candidate"], gate["current"])
-        assert gate["passed"] == (not worse), gate
-        now = json.loads(fake.files("review-forge-data")["adapter/manifest.json"])["revision"]
-        assert now == (gate["candidate_revision"] if gate["passed"] else promoted)
-        promoted = now
-    assert len([p for p in fake.files("review-forge-data") if p.startswith("reports/")]) == 2 * 3
-
-    # A deliberately worse candidate (the promoted adapter, its LoRA B replaced by noise: it no
-    # longer writes the format) is refused and not shipped.
-    noise = spoil_adapter(loop.current, tmp_path / "noise")
-    report = loop._retrain("worse", candidate=noise)
-    assert not report["gate"]["passed"]
-    assert any("format validity" in reason for reason in report["gate"]["reasons"])
-    assert json.loads(fake.files("review-forge-data")["adapter/manifest.json"])["revision"] == (
-        promoted
-    )
-
-
-def _worse(candidate: dict, current: dict) -> bool:
-    """The gate's rule (bot/evaluate.py's default tolerances) applied to the logged figures."""
-    if candidate["format_validity"] < current["format_validity"] - 0.02:
-        return True
-    if None not in (candidate["mae"], current["mae"]) and candidate["mae"] > current["mae"] + 2:
-        return True
-    agreement_now, agreement_before = candidate["agreement"], current["agreement"]
-    return None not in (agreement_now, agreement_before) and (
-        agreement_now < agreement_before - 0.05
-    )
+        assert not gate["passed"] and not gate["trained"] and entry["candidate"] is None
+        assert (
+            gate["reasons"][0].startswith("only ") and "more reacted replies" in gate["reasons"][0]
+        )
+    files = fake.files("review-forge-data")
+    assert not [p for p in files if p.startswith("adapter/")]
+    assert len([p for p in files if p.startswith("reports/")]) == 2 * 2

@@ -1,13 +1,19 @@
 """What a retrain learns from and is judged on: the data branch's feedback, split once and for
-all, plus synthetic rows.
+all, turned into targets with a direction, plus synthetic rows.
 
 A reply's feedback is held out or trained on by a hash of its reply id, never by chance: the
 same reply lands on the same side in every run, so no run is judged on comments an earlier run
-trained on. Of each reply only the newest snapshot counts (`bot.store.latest_per_reply`).
-Synthetic rows (`training.data_synthesis`) are always part of both sets: in training they keep
-the format and the calibration the rubric taught, and with no feedback yet they are all there is
-(the bootstrap). The held-out synthetic rows come from their own seed and never appear in
-training, so the held-out set stays the same from run to run and results compare.
+trained on. Of each reply only the newest snapshot counts (`latest_per_reply`).
+
+- Training side: the judgement model (`training/judgement.py`) reads from all its 👍/👎 together
+  where the people's score for each comment lies; every training-side comment becomes a row
+  aimed at that judgement (`train/judged.jsonl`).
+- Held-out side: the judgement model fitted on the held-out reactions alone gives each reacted
+  held-out reply its `judged_score`, the gate's yardstick (`heldout.jsonl`).
+- Synthetic rows (`training.data_synthesis`, rubric labels) join training to keep the format and
+  the rubric's calibration where people said nothing, and with no feedback yet they are all there
+  is (the bootstrap). The held-out synthetic rows come from their own seed and never appear in
+  training; the gate checks format validity on them.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 from review_forge.bot.github.data_branch import latest_per_reply
 from review_forge.training.data_synthesis import synthesize
+from review_forge.training.judgement import judged_rows, voted, with_judgements
 
 HELDOUT_PERCENT = 20
 TRAIN_SEED = 0
@@ -37,7 +44,7 @@ class RetrainData:
 
     @property
     def bootstrap(self) -> bool:
-        """No feedback with a 👍/👎 majority to train on yet: synthetic rows only."""
+        """No reactions to train on yet: synthetic rows only."""
         return self.counts["train_replies_with_votes"] == 0
 
 
@@ -74,31 +81,29 @@ def synthetic_rows(train: int, heldout: int) -> tuple[list[dict[str, Any]], list
 def prepare(
     records: Sequence[dict[str, Any]], folder: Path, synthetic: int, heldout_synthetic: int
 ) -> RetrainData:
-    """Write `train/synthetic.jsonl`, `train/feedback.jsonl` and `heldout.jsonl` in `folder`."""
+    """Write `train/synthetic.jsonl`, `train/judged.jsonl` and `heldout.jsonl` in `folder`."""
     train_fb, held_fb = split_feedback(records)
     train_syn, held_syn = synthetic_rows(synthetic, heldout_synthetic)
+    judged = judged_rows(train_fb)
+    held_judged = with_judgements(held_fb)
     (folder / "train").mkdir(parents=True, exist_ok=True)
     train_files = []
-    for name, rows in (("synthetic", train_syn), ("feedback", train_fb)):
+    for name, rows in (("synthetic", train_syn), ("judged", judged)):
         if rows:
             train_files.append(_write(folder / "train" / f"{name}.jsonl", rows))
-    heldout = _write(folder / "heldout.jsonl", held_syn + held_fb)
+    heldout = _write(folder / "heldout.jsonl", held_syn + held_judged)
     counts = {
         "feedback_snapshots": len(records),
         "replies": len(train_fb) + len(held_fb),
         "train_replies": len(train_fb),
-        "train_replies_with_votes": sum(_voted(r) for r in train_fb),
+        "train_replies_with_votes": sum(voted(r) for r in train_fb),
+        "judged_rows": len(judged),
         "heldout_replies": len(held_fb),
-        "heldout_replies_with_votes": sum(_voted(r) for r in held_fb),
+        "heldout_replies_with_votes": len(held_judged),
         "synthetic_train": len(train_syn),
         "synthetic_heldout": len(held_syn),
     }
     return RetrainData(train_files, heldout, counts)
-
-
-def _voted(record: dict[str, Any]) -> bool:
-    """A record says something only when its 👍 and 👎 do not cancel out."""
-    return int(record.get("up") or 0) != int(record.get("down") or 0)
 
 
 def _write(path: Path, rows: Sequence[dict[str, Any]]) -> Path:

@@ -31,14 +31,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from review_forge.bot.adapter import adapter_revision, same_base
+from review_forge.bot.adapter import adapter_revision, read_manifest, same_base
 from review_forge.bot.errors import ConfigError, InputError, ReviewForgeError
 from review_forge.bot.settings import disable_telemetry
 from review_forge.training.manifest import (
     ADAPTER_FILES,
     check_single_lora,
     curve,
-    read_manifest,
     write_manifest,
 )
 from review_forge.training.rows import read_training_data

@@ -18,8 +18,10 @@ a constant, and every reaction is a coin that comes up 👍 with probability
 
 (people who approve of a score near their own judgement, and some noise). An L2 penalty keeps
 `w` at zero where the reactions say nothing, so the judgement stays the rubric's there. The
-result gives every comment a directional target: what the retrain's learner trains towards
-(`training/sim_learners.py`). Torch is imported inside functions.
+result gives every comment a directional target. The retrain uses it twice, on the two sides of
+its split, which never share a reply: fitted on the training side, its judgements are the targets
+the candidate trains towards (`judged_rows`); fitted on the held-out side alone, they are the
+gate's yardstick (`with_judgements`, `bot/gate.py`). Torch is imported inside functions.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 
 from review_forge.bot.gate import AGREEMENT_MARGIN
 from review_forge.bot.scoring.rubric import score_comment
-from review_forge.bot.scoring.score import Comment
+from review_forge.bot.scoring.score import Comment, Score, render
 
 BUCKETS = 4096
 WORD = re.compile(r"[a-z]+")
@@ -83,7 +85,7 @@ def fit(
     spread: float = 10.0,
 ) -> JudgementModel:
     """Fit the lean to feedback records (`body`, `posted.score`, `up`, `down`; newest snapshot
-    per reply, as `training.retrain_data.split_feedback` gives them). Records without votes are
+    per reply, as `training.dataset.split_feedback` gives them). Records without votes are
     left out; with none at all the model is the rubric."""
     import torch
 
@@ -144,3 +146,47 @@ def _loss(
     log_likelihood = up[:, None] * torch.log(p_up) + down[:, None] * torch.log1p(-p_up)
     penalty = l2 * (w.pow(2).sum(dim=1) + extra.pow(2).sum(dim=1))
     return -log_likelihood.mean(dim=0) + penalty
+
+
+def voted(record: dict[str, Any]) -> bool:
+    """Whether anyone reacted to the reply.
+
+    >>> voted({"up": 0, "down": 2}), voted({"up": 0})
+    (True, False)
+    """
+    return int(record.get("up") or 0) + int(record.get("down") or 0) > 0
+
+
+def _comment(record: dict[str, Any]) -> Comment:
+    return Comment(record["body"], record.get("diff_hunk"), record.get("path"))
+
+
+def judged_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Training rows from feedback records: each comment aimed at the judgement fitted on all of
+    `records` together, in the synthetic rows' shape (target score, the posted dimensions, and
+    the canonical completion the SFT stage imitates). No votes at all: no rows."""
+    if not any(voted(r) for r in records):
+        return []
+    model = fit(records)
+    rows = []
+    for r in records:
+        target = model.predict(_comment(r))
+        posted = Score.from_dict(r["posted"])
+        rows.append({
+            "id": f"judged-{r['reply_comment_id']}",
+            "body": r["body"], "diff_hunk": r.get("diff_hunk"), "path": r.get("path"),
+            "target_score": target, "target_dimensions": posted.dimensions,
+            "completion": render(Score(target, posted.dimensions, {}, posted.recommendations[:1])),
+        })  # fmt: skip
+    return rows
+
+
+def with_judgements(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The voted records, each with `judged_score`: the judgement fitted on these records alone
+    (the gate's yardstick; fitted apart from the training side, so a candidate cannot have
+    learned it)."""
+    chosen = [r for r in records if voted(r)]
+    if not chosen:
+        return []
+    model = fit(chosen)
+    return [{**r, "judged_score": model.predict(_comment(r))} for r in chosen]

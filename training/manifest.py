@@ -15,11 +15,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from review_forge.bot.adapter import adapter_revision, file_digests
-from review_forge.bot.errors import InputError, ReviewForgeError
+from review_forge.bot.adapter import (
+    MANIFEST_FILE,
+    AdapterManifest,
+    adapter_revision,
+    file_digests,
+    manifest_bytes,
+)
+from review_forge.bot.errors import ReviewForgeError
 
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")  # nothing else is kept
-MANIFEST = "manifest.json"
 PACKAGES = ("review-forge", "oumi", "torch", "transformers", "trl", "peft", "datasets")
 
 
@@ -99,32 +104,18 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The folder's manifest, or {} for an adapter saved without one."""
-    file = folder / MANIFEST
-    if not file.is_file():
-        return {}
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {file}: {exc}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{file} must be a JSON object")
-    return data
-
-
 def write_manifest(folder: Path, **fields: Any) -> Path:
     """Write `manifest.json` beside the adapter, with its revision (the content hash the model
     scorer reports as `model_revision`), each file's sha256 (checked when the Action downloads
     it), the time and the package versions."""
-    manifest = {
-        "schema": 1,
-        "revision": adapter_revision(folder),
-        "files": file_digests(folder),
-        **fields,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": package_versions(),
-    }
-    file = folder / MANIFEST
-    file.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    manifest = AdapterManifest(
+        schema=1,
+        revision=adapter_revision(folder),
+        files=file_digests(folder),
+        **fields,  # type: ignore[typeddict-item]
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        versions=package_versions(),
+    )
+    file = folder / MANIFEST_FILE
+    file.write_bytes(manifest_bytes(manifest))
     return file

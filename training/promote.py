@@ -15,23 +15,29 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from review_forge.bot.adapter import CONFIG_FILE, WEIGHTS_FILE, file_digests
+from review_forge.bot.adapter import (
+    CONFIG_FILE,
+    MANIFEST_FILE,
+    WEIGHTS_FILE,
+    AdapterManifest,
+    file_digests,
+    manifest_bytes,
+    read_manifest,
+)
 from review_forge.bot.errors import GitHubError
 from review_forge.bot.github.adapter_store import (
     ADAPTER_DIR,
-    MANIFEST,
     StoredAdapter,
     listed_adapter,
 )
 from review_forge.bot.github.data_branch import DataStore
-from review_forge.training.manifest import read_manifest
-from review_forge.training.report import render
+from review_forge.training.report import RetrainReport, render
 
 REPORTS_DIR = "reports/"
 
 
 def report_files(
-    store: DataStore, report: dict[str, Any], now: datetime, run_id: str
+    store: DataStore, report: RetrainReport, now: datetime, run_id: str
 ) -> dict[str, bytes]:
     """`reports/<date>-<run-id>.json` and `.md` (`_2`, `_3`... when a re-run reuses the id)."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id) or "run"
@@ -48,13 +54,13 @@ def report_files(
 
 
 def adapter_files(
-    candidate: Path, report: dict[str, Any], current: StoredAdapter | None
+    candidate: Path, report: RetrainReport, current: StoredAdapter | None
 ) -> dict[str, bytes]:
     """`adapter/`: the two adapter files and the manifest the Action verifies them against."""
     trained = read_manifest(candidate)  # the trainer's, or {} for an adapter given as is
     data = dict(trained.get("data") or {})
     data.pop("paths", None)  # this run's temporary folders: meaningless later
-    manifest = {
+    manifest: AdapterManifest = {
         **trained,
         "schema": 1,
         "revision": report["candidate"]["revision"],
@@ -64,11 +70,10 @@ def adapter_files(
         "parent_revision": None if current is None else current.revision,
         # What training started from: the parent, or the SFT warm-up before a first adapter.
         "trained_from_revision": trained.get("parent_revision"),
-        "metrics": {
-            "candidate": report["evaluation"]["candidate"],
-            "reference": report["evaluation"]["current"],
-            "gate": report["gate"],
-        },
+        "metrics": {"measures": report["evaluation"]["measures"], "gate": report["gate"]},
+        # The best gain over the rubric any promoted adapter had: a later candidate may not fall
+        # below it by more than the gate's tolerance, so small losses cannot add up.
+        "best": _best(report, current),
         "promotion": {
             "run_id": report["run_id"],
             "at": report["created_at"],
@@ -77,12 +82,20 @@ def adapter_files(
         },
     }
     files = {f"{ADAPTER_DIR}{n}": (candidate / n).read_bytes() for n in (WEIGHTS_FILE, CONFIG_FILE)}
-    files[ADAPTER_DIR + MANIFEST] = (json.dumps(manifest, indent=2) + "\n").encode()
+    files[ADAPTER_DIR + MANIFEST_FILE] = manifest_bytes(manifest)
     return files
 
 
+def _best(report: RetrainReport, current: StoredAdapter | None) -> dict[str, Any]:
+    gain, revision = report["gate"]["gain_over_rubric"], report["candidate"]["revision"]
+    before = (current.manifest.get("best") or {}) if current is not None else {}
+    if before.get("gain_over_rubric") is not None and before["gain_over_rubric"] >= gain:
+        return before
+    return {"gain_over_rubric": gain, "revision": revision, "run_id": report["run_id"]}
+
+
 def commit(
-    store: DataStore, files: dict[str, bytes], report: dict[str, Any], current: StoredAdapter | None
+    store: DataStore, files: dict[str, bytes], report: RetrainReport, current: StoredAdapter | None
 ) -> str:
     """Commit the files; a promotion first checks that `adapter/` is still what was evaluated."""
     promote = report["gate"]["passed"]
@@ -92,17 +105,20 @@ def commit(
             "(the workflow's concurrency group keeps two retrains apart)"
         )
     revision = report["candidate"]["revision"]
-    message = (
-        f"Promote adapter {revision} (retrain run {report['run_id']})"
-        if promote
-        else f"Retrain report {report['run_id']}: candidate {revision} not promoted"
-    )
+    if promote:
+        message = f"Promote adapter {revision} (retrain run {report['run_id']})"
+    elif revision is None:
+        message = f"Retrain report {report['run_id']}: not trained (too few held-out reactions)"
+    else:
+        message = f"Retrain report {report['run_id']}: candidate {revision} not promoted"
     return store.add_files(files, message, replace_dir=ADAPTER_DIR if promote else None)
 
 
-def keep(out: Path, candidate: Path, files: dict[str, bytes]) -> None:
-    """`--output`: the candidate adapter and the report files, to look at before promoting."""
+def keep(out: Path, candidate: Path, files: dict[str, bytes], heldout: Path) -> None:
+    """`--output`: the candidate adapter, the report files and the held-out set with its
+    judgements (`review-forge eval --data out/heldout.jsonl` compares on it again)."""
     (out / "candidate").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(heldout, out / "heldout.jsonl")
     for item in candidate.iterdir():
         shutil.copyfile(item, out / "candidate" / item.name)
     for path, data in files.items():

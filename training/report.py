@@ -9,11 +9,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from review_forge.bot.github.reply import inline
 
 MAX_POINTS = 60  # a chart with more points than this shows every n-th step
+
+
+class RetrainReport(TypedDict, total=False):
+    """What one retrain decided and why: `reports/<date>-<run-id>.json` on the data branch (the
+    one writer is `promote.report_files`), the job summary and `review-forge retrain`'s result."""
+
+    schema: int
+    candidate: dict[str, Any]  # revision (None: nothing trained), source, kind, reward_curve
+    current: dict[str, Any] | None  # the promoted adapter it was measured against
+    evaluation: dict[str, Any]  # measures: one per scorer (error, validity, synthetic_mae)
+    gate: dict[str, Any]  # passed, reasons, gains, gain_over_rubric, rule, best_gain
+    run_id: str
+    created_at: str
+    data_branch: str
+    data_commit: str | None
+    base_model: str
+    data: dict[str, int]  # counts of snapshots, replies, judged rows, synthetic rows
+    bootstrap: bool
+    dry_run: bool
+    report_path: str
 
 
 def chart(steps: Sequence[int], values: Sequence[float], title: str) -> str:
@@ -49,38 +69,35 @@ def _cell(value: float | None, percent: bool = False) -> str:
     return f"{value:.1%}" if percent else f"{value:.2f}"
 
 
-def metrics_table(evaluation: Mapping[str, Any], own_mae: Mapping[str, Any] | None) -> str:
-    """The held-out metrics of the candidate and the scorer it was measured against."""
-    a, b = evaluation["candidate"], evaluation["current"]
+def metrics_table(evaluation: Mapping[str, Any]) -> str:
+    """The held-out figures of the candidate and the scorers it was measured against."""
+    measures = evaluation["measures"]
+    n = measures[0]["replies"]
     rows = [
-        ("held-out rows", str(a["rows"]), str(b["rows"])),
-        ("format validity (answers that parsed)", _cell(a["format_validity"], True),
-         _cell(b["format_validity"], True)),
-        (f"MAE vs target scores (n={a['targets']}; fallbacks scored by the rubric)",
-         _cell(a["mae"]), _cell(b["mae"])),
-    ]  # fmt: skip
-    if own_mae is not None:
-        rows.append(("MAE of the model's own answers", _cell(own_mae["candidate"]),
-                     _cell(own_mae["current"])))  # fmt: skip
-    rows += [
-        ("dimension MAE", _cell(a["dimension_mae"]), _cell(b["dimension_mae"])),
-        (f"agreement with 👍/👎 (n={a['feedback']}, ±{evaluation['margin']:g} points)",
-         _cell(a["agreement"], True), _cell(b["agreement"], True)),
+        (f"error vs the people's judgement (n={n} held-out replies)",
+         *(_cell(m["error"]) for m in measures)),
+        ("MAE vs synthetic targets (rubric labels)",
+         *(_cell(m["synthetic_mae"]) for m in measures)),
+        ("format validity (answers that parsed)", *(_cell(m["validity"], True) for m in measures)),
     ]  # fmt: skip
     lines = [
-        f"| metric | candidate: {inline(a['scorer'], 60)} | {inline(b['scorer'], 60)} |",
-        "|---|---:|---:|",
+        "| metric | " + " | ".join(inline(m["scorer"], 60) for m in measures) + " |",
+        "|---|" + "---:|" * len(measures),
     ]
-    lines += [f"| {name} | {x} | {y} |" for name, x, y in rows]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def verdict(report: Mapping[str, Any]) -> list[str]:
+def verdict(report: RetrainReport) -> list[str]:
     """Why the candidate was or was not promoted, in a few lines."""
     gate, branch = report["gate"], inline(report["data_branch"], 100)
     revision = report["candidate"]["revision"]
+    if revision is None:
+        lines = [f"**Nothing trained.** {gate['rule']}:", ""]
+        lines += [f"- {reason}" for reason in gate["reasons"]]
+        return [*lines, "", f"`adapter/` on the data branch {branch} is unchanged."]
     if not gate["passed"]:
-        lines = [f"**Not promoted.** {gate['rule']}; the candidate `{revision}` is worse:", ""]
+        lines = [f"**Not promoted.** {gate['rule']}; the candidate `{revision}`:", ""]
         lines += [f"- {reason}" for reason in gate["reasons"]]
         return [*lines, "", f"`adapter/` on the data branch {branch} is unchanged."]
     where = (
@@ -89,35 +106,44 @@ def verdict(report: Mapping[str, Any]) -> list[str]:
         else f"`adapter/` on the data branch {branch} now holds revision `{revision}`; the next "
         "Action run with `adapter: data-branch` scores with it."
     )
-    return [f"**Promoted.** {gate['rule']}; the candidate `{revision}` is not worse. {where}"]
+    gains = "; ".join(
+        f"{inline(name, 60)}: {g['gain']:+.2f} points (lower bound {g['lower']:+.2f})"
+        for name, g in gate["gains"].items()
+    )
+    return [
+        f"**Promoted.** {gate['rule']}; the candidate `{revision}` is better ({gains}). {where}"
+    ]
 
 
-def render(report: Mapping[str, Any]) -> str:
+def render(report: RetrainReport) -> str:
     """The whole report as Markdown."""
     gate = report["gate"]
     title = "adapter promoted" if gate["passed"] else "candidate not promoted"
+    if report["candidate"]["revision"] is None:
+        title = "nothing trained"
     if report["dry_run"]:
         title += " (dry run)"
     lines = [f"## review-forge retrain: {title}", "", *verdict(report), ""]
-    lines += ["### Held-out metrics", "", metrics_table(report["evaluation"], gate["own_mae"]), ""]
+    if report["evaluation"]["measures"]:
+        lines += ["### Held-out metrics", "", metrics_table(report["evaluation"]), ""]
     curve = report["candidate"].get("reward_curve") or {}
-    lines += ["### Mean reward over training steps", ""]
     if curve.get("steps"):
+        lines += ["### Mean reward over training steps", ""]
         lines += [chart(curve["steps"], curve["values"], "Mean reward per GRPO step"), ""]
-    else:
+    elif report["candidate"]["revision"] is not None:
         lines += ["No training curve: the candidate was given, not trained in this run.", ""]
     counts = report["data"]
     base = inline(report["base_model"], 120)
     lines += [
         "### Data",
         "",
-        "| feedback snapshots | replies (train / held out) | with 👍/👎 majority (train / held "
-        "out) | synthetic rows (train / held out) |",
-        "|---:|---:|---:|---:|",
+        "| feedback snapshots | replies (train / held out) | with 👍/👎 (train / held out) | "
+        "judged targets | synthetic rows (train / held out) |",
+        "|---:|---:|---:|---:|---:|",
         f"| {counts['feedback_snapshots']} | {counts['train_replies']} / "
         f"{counts['heldout_replies']} | {counts['train_replies_with_votes']} / "
-        f"{counts['heldout_replies_with_votes']} | {counts['synthetic_train']} / "
-        f"{counts['synthetic_heldout']} |",
+        f"{counts['heldout_replies_with_votes']} | {counts['judged_rows']} | "
+        f"{counts['synthetic_train']} / {counts['synthetic_heldout']} |",
         "",
         f"Base model {base}; data branch commit `{report['data_commit'] or 'none yet'}`"
         + (" (no feedback yet: bootstrapped from synthetic rows)." if report["bootstrap"] else "."),

@@ -1,106 +1,79 @@
-"""Retrain the scorer's adapter from the data branch, and promote it only when it is not worse.
+"""Retrain the scorer's adapter from people's reactions, and promote it only when it is better.
 
     review-forge retrain                       # what .github/workflows/retrain.yml runs
     review-forge retrain --max-steps 50 --dry-run --output out/
 
 1. Read the data branch: every feedback snapshot, the newest per reply, split into training and
-   held-out replies by a hash of the reply id (`training/retrain_data.py`), plus synthetic rows
-   (all there is before the first 👍/👎: the bootstrap).
-2. Download the promoted adapter from `adapter/` (verified against its manifest), if there is one.
-3. Train a candidate with the GRPO trainer, continuing the promoted adapter. The first adapter
-   starts with the SFT warm-up (`--warmup`), or GRPO would get no signal from a base model that
-   does not write the score format.
-4. Evaluate with `bot.evaluate` on held-out feedback and synthetic targets (the gate of
-   `review-forge eval --gate`) against the promoted adapter. With none yet, against the base
-   model without an adapter, judged on the model's own answers (see `first_adapter_reasons`).
-5. Not worse: commit `adapter/` (weights, config, manifest with base model, data hash, metrics and
-   parent revision) and `reports/<date>-<run-id>.json|.md`. Worse: commit only the report, which
-   says why. `--dry-run` commits nothing. The report is also the job summary.
-
-Configuration comes from `bot.config` (GITHUB_TOKEN, GITHUB_REPOSITORY, `.review-forge.yml`).
-No telemetry: the entry point (`review-forge`) sets DO_NOT_TRACK=1 and HF_HUB_DISABLE_TELEMETRY=1.
+   held-out replies by a hash of the reply id (`training/dataset.py`). The training side's 👍/👎,
+   pooled, say where the people's score for each comment lies (`training/judgement.py`): those
+   judgements are the targets. Synthetic rows join them (all there is before the first 👍/👎).
+2. Download the promoted adapter from `adapter/` (verified against its manifest), if any.
+3. Train a candidate, continuing the promoted adapter: an SFT stage towards the targets (before a
+   first adapter, and whenever there are judged targets; `--warmup`), then GRPO through Oumi with
+   the seed's structural reward and a reward for being near the target.
+4. Judge it with the gate (`bot/gate.py`) on the held-out replies against the rubric and the
+   promoted adapter, by the error against the people's judgement read from the held-out
+   reactions alone: better than both beyond noise, and not below the best gain so far (kept in
+   the manifest) by more than a tolerance. Too few held-out reactions: the current scorer stays,
+   and the report says how many more are needed.
+5. Promoted: commit `adapter/` (weights, config, manifest with base model, data hash, metrics,
+   the best gain so far and the parent revision) and `reports/<date>-<run-id>.json|.md`. Not
+   promoted: commit only the report, which says why. `--dry-run` commits nothing. The report is
+   also the job summary.
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from github import Github, GithubException
 
-from review_forge.bot.adapter import adapter_revision
+from review_forge.bot.adapter import adapter_revision, read_manifest
 from review_forge.bot.errors import ConfigError, GitHubError, InputError
-from review_forge.bot.gate import Report, compare, gate, load_heldout, table
+from review_forge.bot.gate import (
+    Rules,
+    decide,
+    load_heldout,
+    score_and_measure,
+    table,
+    too_few,
+)
 from review_forge.bot.github import runner
 from review_forge.bot.github.adapter_store import StoredAdapter, fetch_adapter
 from review_forge.bot.github.client import call_with_retries, connect
 from review_forge.bot.github.data_branch import DataStore
+from review_forge.bot.scoring.rubric import RubricScorer
 from review_forge.bot.settings import Config, load_config
 from review_forge.training import promote
 from review_forge.training.dataset import RetrainData, prepare
-from review_forge.training.manifest import read_manifest
+from review_forge.training.report import RetrainReport
 
-FIRST_MIN_VALIDITY = 0.8
+RULES = Rules()
 
 
 @dataclass(frozen=True)
 class Options:
     base_model: str | None = None
     max_steps: int | None = None
-    warmup: str = "auto"  # auto: before the first adapter only; always; never
+    warmup: str = "auto"  # auto: before a first adapter and whenever there are judged targets
     warmup_steps: int | None = None
     synthetic: int = 96
     heldout_synthetic: int = 32
-    min_validity: float = FIRST_MIN_VALIDITY
+    min_validity: float = RULES.min_validity
+    min_heldout: int = RULES.min_replies
     candidate: str | None = None  # evaluate (and promote) this adapter instead of training one
-    overrides: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()  # the GRPO recipe's fields
+    sft_overrides: tuple[str, ...] = ()  # the SFT recipe's fields
     dry_run: bool = False
     output: str | None = None
 
 
-def own_mae(scores: Sequence[dict[str, Any]], side: str) -> float | None:
-    """MAE against targets over the rows where `side`'s answer parsed (no rubric stand-in).
-
-    >>> rows = [{"target": 50, "candidate": 60, "candidate_parsed": True},
-    ...         {"target": 50, "candidate": 50, "candidate_parsed": False}]
-    >>> own_mae(rows, "candidate")
-    10.0
-    """
-    errors = [
-        abs(s[side] - s["target"])
-        for s in scores
-        if s["target"] is not None and s[f"{side}_parsed"]
-    ]
-    return round(sum(errors) / len(errors), 3) if errors else None
-
-
-def first_adapter_reasons(report: Report, min_validity: float) -> list[str]:
-    """Why a first adapter may not replace the rubric; empty when it may.
-
-    The rubric wrote the synthetic targets, so on them it cannot be beaten and is no yardstick;
-    it stays the per-comment fallback either way. The first adapter must instead (1) write the
-    format on at least `min_validity` of the held-out comments, and (2) pass the usual gate
-    against its own base model without an adapter, with MAE taken over each model's own
-    answers: counting the rubric's stand-in scores would credit a base that never parses.
-    """
-    reasons = []
-    validity = report.candidate.format_validity
-    if validity < min_validity:
-        reasons.append(
-            f"format validity {validity:.1%} is below the {min_validity:.1%} a first adapter "
-            "needs (the rubric would score the rest)"
-        )
-    mine = replace(report.candidate, mae=own_mae(report.scores, "candidate"))
-    base = replace(report.current, mae=own_mae(report.scores, "current"))
-    return reasons + gate(mine, base, report.tolerances)
-
-
-def retrain(config: Config, options: Options, gh: Github) -> dict[str, Any]:
+def retrain(config: Config, options: Options, gh: Github) -> RetrainReport:
     """Run one retrain; return the report (also committed, written and summarised)."""
     if not config.repository:
         raise ConfigError("no repository: set GITHUB_REPOSITORY or --repository OWNER/NAME")
@@ -120,22 +93,26 @@ def retrain(config: Config, options: Options, gh: Github) -> dict[str, Any]:
         if current is not None and not options.base_model:
             base = str(current.manifest.get("base_model") or base)
         candidate = Path(options.candidate) if options.candidate else None
-        if candidate is None:
-            candidate = _train(data, work, base, current, options)
-        report = _evaluate(data, base, candidate, current, options)
+        short = too_few(data.counts["heldout_replies_with_votes"], _rules(options))
+        if candidate is None and short:  # nothing could pass the gate: spare the runner's hours
+            report = _not_trained(short, current)
+        else:
+            candidate = candidate or _train(data, work, base, current, options)
+            report = _evaluate(data, base, candidate, current, options)
         report.update(
             run_id=config.run_id, created_at=now.isoformat(), data_branch=config.data_branch,
             data_commit=tip, base_model=base, data=data.counts, bootstrap=data.bootstrap,
             dry_run=options.dry_run,
         )  # fmt: skip
-        report["candidate"].update(_training_facts(candidate, options))
+        if candidate is not None:
+            report["candidate"].update(_training_facts(candidate, options))
         files = promote.report_files(store, report, now, config.run_id)
         if report["gate"]["passed"]:
             files |= promote.adapter_files(candidate, report, current)
         if not options.dry_run:
             promote.commit(store, files, report, current)
-        if options.output:
-            promote.keep(Path(options.output), candidate, files)
+        if options.output and candidate is not None:
+            promote.keep(Path(options.output), candidate, files, data.heldout_file)
     markdown = files[report["report_path"] + ".md"].decode("utf-8")
     runner.append_summary(config.step_summary, markdown)
     return report
@@ -147,10 +124,14 @@ def _train(
     from review_forge.training.grpo_trainer import train  # Oumi and torch: only when training
 
     parent = current.folder if current is not None else None
-    if options.warmup == "always" or (options.warmup == "auto" and parent is None):
+    targets = data.counts["judged_rows"] > 0
+    if options.warmup == "always" or (options.warmup == "auto" and (parent is None or targets)):
+        # SFT towards the targets first: a base model does not write the score format at all,
+        # and imitating the judged completions moves the scores the way the reactions point
+        # much faster than GRPO's sampled groups can on a CPU.
         parent = train(
-            data.train_files, work / "warmup", base_model=base, parent=parent,
-            max_steps=options.warmup_steps, sft_warmup=True,
+            data.train_files, work / "sft", base_model=base, parent=parent,
+            max_steps=options.warmup_steps, sft_warmup=True, overrides=options.sft_overrides,
         )  # fmt: skip
     return train(
         data.train_files, work / "candidate", base_model=base, parent=parent,
@@ -160,44 +141,62 @@ def _train(
 
 def _evaluate(
     data: RetrainData, base: str, candidate: Path, current: StoredAdapter | None, options: Options
-) -> dict[str, Any]:
+) -> RetrainReport:
     from review_forge.bot.scoring.model import load  # torch: only when evaluating
 
     rows = load_heldout(data.heldout_file)
     revision = adapter_revision(candidate)
+    cand = score_and_measure(f"candidate {revision}", load(base, str(candidate)), rows)
+    rubric = score_and_measure("rubric", RubricScorer(), rows)
+    promoted, best = None, None
     if current is not None:
-        reference = (f"current adapter {current.revision}", load(base, str(current.folder)))
-        rule = f"Compared with the promoted adapter `{current.revision}` (the eval gate)"
-    else:
-        reference = ("base model without adapter", load(base, None))
-        rule = (
-            "First adapter: compared with the base model without an adapter on the model's own "
-            f"answers, and at least {options.min_validity:.0%} format validity"
-        )
-    counts = data.counts
-    label = f"{counts['synthetic_heldout']} synthetic rows + {counts['heldout_replies']} replies"
-    evaluation = compare(
-        label, rows, (f"adapter {revision}", load(base, str(candidate))), reference
+        model = load(base, str(current.folder))
+        promoted = score_and_measure(f"promoted {current.revision}", model, rows)
+        best = (current.manifest.get("best") or {}).get("gain_over_rubric")
+    decision = decide(cand, rubric, promoted, best, _rules(options))
+    measures = [m for m in (cand, rubric, promoted) if m is not None]
+    print(table(measures, decision))
+    rule = (
+        f"Compared on held-out feedback with the rubric and the promoted adapter "
+        f"`{current.revision}`"
+        if current is not None
+        else "First adapter: compared on held-out feedback with the rubric"
     )
-    own = None
-    if current is None:
-        evaluation.reasons = first_adapter_reasons(evaluation, options.min_validity)
-        own = {side: own_mae(evaluation.scores, side) for side in ("candidate", "current")}
-    print(table(evaluation))
-    gate_facts = {
-        "passed": evaluation.passed,
-        "reasons": evaluation.reasons,
-        "rule": rule,
-        "own_mae": own,
-        "min_validity": None if current else options.min_validity,
-    }
     return {
-        "schema": 1,
+        "schema": 2,
         "candidate": {"revision": revision},
         "current": None if current is None else {"revision": current.revision},
-        "evaluation": evaluation.to_dict(),
-        "gate": gate_facts,
+        "evaluation": {
+            "measures": [
+                {
+                    "scorer": m.scorer,
+                    "error": m.mae,
+                    "validity": m.validity,
+                    "synthetic_mae": m.synthetic_mae,
+                    "replies": len(m.errors),
+                }
+                for m in measures
+            ],
+        },
+        "gate": {**decision.to_dict(), "rule": rule, "best_gain": best},
     }
+
+
+def _rules(options: Options) -> Rules:
+    return Rules(min_replies=options.min_heldout, min_validity=options.min_validity)
+
+
+def _not_trained(reason: str, current: StoredAdapter | None) -> RetrainReport:
+    """The report of a run that trained nothing: the current scorer stays, and why."""
+    return {
+        "schema": 2,
+        "candidate": {"revision": None, "source": "not trained"},
+        "current": None if current is None else {"revision": current.revision},
+        "evaluation": {"measures": []},
+        "gate": {"passed": False, "reasons": [reason], "gains": {}, "gain_over_rubric": None,
+                 "rule": "Not trained: too few held-out reactions to judge a candidate",
+                 "best_gain": None},
+    }  # fmt: skip
 
 
 def _training_facts(candidate: Path, options: Options) -> dict[str, Any]:
@@ -238,14 +237,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=_positive, help="stop GRPO after this many steps")
     p.add_argument(
         "--warmup", choices=("auto", "always", "never"), default="auto",
-        help="SFT warm-up first; auto: only before the first adapter",
+        help="SFT towards the targets before GRPO; auto: before a first adapter and whenever "
+        "there are targets from reactions",
     )  # fmt: skip
-    p.add_argument("--warmup-steps", type=_positive, help="stop the warm-up after this many steps")
+    p.add_argument(
+        "--warmup-steps", type=_positive, help="stop the SFT stage after this many steps"
+    )
     p.add_argument("--synthetic", type=_count, default=96, help="synthetic training rows (96)")
     p.add_argument("--heldout-synthetic", type=_count, default=32, help="held-out ones (32)")
     p.add_argument(
-        "--min-validity", type=_share, default=FIRST_MIN_VALIDITY,
-        help=f"format validity a first adapter needs ({FIRST_MIN_VALIDITY})",
+        "--min-validity", type=_share, default=RULES.min_validity,
+        help=f"format validity a first adapter needs ({RULES.min_validity})",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-heldout", type=_count, default=RULES.min_replies,
+        help=f"held-out replies with reactions the gate needs ({RULES.min_replies})",
     )  # fmt: skip
     p.add_argument(
         "--candidate", metavar="ADAPTER_DIR",
@@ -254,6 +260,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE",
         help="override a field of the GRPO recipe (Oumi's dotted names)",
+    )  # fmt: skip
+    p.add_argument(
+        "--sft-set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a field of the SFT recipe",
     )  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="train and evaluate, commit nothing")
     p.add_argument("--output", metavar="DIR", help="also keep the candidate and the report here")
@@ -270,8 +280,8 @@ def run(args: argparse.Namespace) -> int:
         base_model=args.base_model, max_steps=args.max_steps, warmup=args.warmup,
         warmup_steps=args.warmup_steps, synthetic=args.synthetic,
         heldout_synthetic=args.heldout_synthetic, min_validity=args.min_validity,
-        candidate=args.candidate, overrides=tuple(args.set), dry_run=args.dry_run,
-        output=args.output,
+        min_heldout=args.min_heldout, candidate=args.candidate, overrides=tuple(args.set),
+        sft_overrides=tuple(args.sft_set), dry_run=args.dry_run, output=args.output,
     )  # fmt: skip
     report = retrain(config, options, connect(config))
     revision = report["candidate"]["revision"]

@@ -1,20 +1,16 @@
 """One run of the loop experiment: rounds of Action, reactions, collect, retrain and gate.
 
 Everything goes through the product's own code paths against a GitHub server (the tests' fake
-GitHub, `tests/fake_github.py`, over real HTTP): `bot.action.run` scores a pull request's
-review comments with the adapter promoted to the data branch and replies; the simulated team
-(`training/simulation.py`) reads the replies and reacts 👍/👎 through the REST API, each with
-their own token; `bot.collect.collect` writes the reactions to the data branch;
-`training.retrain.retrain` trains a candidate, gates it on held-out feedback and promotes it.
-The only thing the loop learns from is the reactions.
-
-Learners (`Plan.learner`; see `training/sim_learners.py`):
-- `judged`: SFT towards the judgement read from all the reactions together
-  (`training/judgement.py`), continuing the promoted adapter; the retrain entry point evaluates
-  this candidate, gates it and promotes it (`Options.candidate`).
-- `approved`: the same, with the answers people approved as the SFT targets.
-- `grpo`: the retrain entry point as the scheduled workflow runs it: GRPO on the feedback.
-- `approved+grpo`: the first, then GRPO from its result.
+GitHub, `tests/support/fake_github/`, over real HTTP): `review_forge.bot.action.run` scores a
+pull request's review comments with the adapter promoted to the data branch (the rubric until
+there is one) and replies; the simulated team (`benchmarks/simulation/people.py`, or a team file)
+reads the replies and reacts 👍/👎 through the REST API, each with their own token;
+`review_forge.bot.feedback.collect.collect` writes the reactions to the data branch; and
+`review_forge.training.retrain.retrain`, exactly what the scheduled workflow runs, trains a
+candidate from the reactions, gates it on held-out feedback and promotes it or not. The only
+thing the loop learns from is the reactions; the only settings of the experiment's own are the
+small model's (`benchmarks/simulation/model.py`: `SFT`, `GRPO`) and no synthetic training rows
+(its base was built from them).
 """
 
 from __future__ import annotations
@@ -24,27 +20,24 @@ import json
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from benchmarks.simulation.learners import GRPO, train_approved, train_grpo, train_judged
-from benchmarks.simulation.people import TEAM, Person, Taste, agreement, judgement, reaction, shifts
+from benchmarks.simulation.model import GRPO, SFT
+from benchmarks.simulation.people import DEFAULT_TEAM, Team, agreement, reaction, shifts
 from review_forge.bot.errors import ReviewForgeError
-from review_forge.bot.github.data_branch import DataStore
 from review_forge.bot.github.event import is_own_reply
 from review_forge.bot.github.marker import find_marker, find_score
 from review_forge.bot.scoring.rubric import RubricScorer
 from review_forge.bot.scoring.score import Comment
 from review_forge.bot.settings import Config, load_config
 
-LEARNERS = ("approved", "judged", "grpo", "approved+grpo")
-PARENTS = ("promoted", "cold-start")
 REVIEWER = "rev"
 
 
 class FakeServer(Protocol):
-    """What the loop needs of the fake GitHub (`tests/fake_github.FakeGitHub`)."""
+    """What the loop needs of the fake GitHub (`tests.support.fake_github.FakeGitHub`)."""
 
     url: str
     token: str
@@ -60,24 +53,10 @@ class FakeServer(Protocol):
 @dataclass(frozen=True)
 class Plan:
     base: Path  # the base model folder
-    cold_start: Path  # the SFT warm-up adapter, promoted before the first round
     seed: int
-    rounds: int = 5
-    learner: str = "approved"
-    grpo_steps: int = 32
-    # What a candidate is trained from: "promoted" continues the promoted adapter; "cold-start"
-    # trains from the cold start on all the feedback so far, so that the same rows are not
-    # trained on again in every later round.
-    parent: str = "promoted"
-    team: tuple[Person, ...] = TEAM
-    taste: Taste = field(default_factory=Taste)
-    tolerance: int = 10
-    flip: float = 0.1
-    # Synthetic rubric-labelled rows in the gate's held-out set: the first adapter needs some
-    # (no feedback yet); later ones are judged on held-out feedback only, since rubric targets
-    # would hold back an adapter that learned where the people disagree with the rubric.
-    start_heldout: int = 32
-    round_heldout: int = 0
+    team: Team = DEFAULT_TEAM
+    react_scale: float = 1.0  # multiplies every person's chance of reacting
+    grpo_steps: int = 16
 
 
 class Loop:
@@ -86,17 +65,13 @@ class Loop:
     def __init__(
         self, fake: FakeServer, repository: str, plan: Plan, work: Path, eval_rows: Sequence[dict]
     ) -> None:
-        if plan.learner not in LEARNERS:
-            raise ValueError(f"learner must be one of {LEARNERS}, got {plan.learner!r}")
-        if plan.parent not in PARENTS:
-            raise ValueError(f"parent must be one of {PARENTS}, got {plan.parent!r}")
         self.fake, self.repository, self.plan, self.work = fake, repository, plan, work
         self.rng = random.Random(plan.seed)
         self.eval_comments = [Comment(r["body"], r["diff_hunk"], r["path"]) for r in eval_rows]
-        self.eval_judged = [judgement(c, plan.taste) for c in self.eval_comments]
+        self.eval_judged = [plan.team.judgement(c) for c in self.eval_comments]
         self.current: Path | None = None  # a local copy of the promoted adapter
         self.log: list[dict[str, Any]] = []
-        for person in plan.team:
+        for person in plan.team.people:
             fake.add_token(f"token-{person.login}", person.login)
         work.mkdir(parents=True, exist_ok=True)
 
@@ -108,20 +83,21 @@ class Loop:
 
     def evaluate(self, adapter: Path | None) -> dict[str, Any]:
         """The scorer's agreement with the team on the held-out comments (rubric for None), and
-        its departures from the rubric per kind of comment (`training.simulation.shifts`)."""
+        its departures from the rubric per kind of comment (`people.shifts`)."""
         from review_forge.bot.scoring.model import load
 
         scorer = RubricScorer() if adapter is None else load(str(self.plan.base), str(adapter))
         scores = scorer.score_many(self.eval_comments)
-        figures = agreement(scores, self.eval_judged, self.plan.tolerance)
+        figures = agreement(scores, self.eval_judged)
         return {**asdict(figures), "shifts": shifts(self.eval_comments, [s.score for s in scores])}
 
     def start(self) -> dict[str, Any]:
-        """Promote the cold-start adapter through the retrain entry point's first-adapter gate."""
-        report = self._retrain(
-            "cold-start", candidate=self.plan.cold_start, heldout=self.plan.start_heldout
-        )
-        entry = {"round": 0, "gate": _gate(report), "adapter": self.evaluate(self.current)}
+        """Round 0: no adapter yet, the rubric scores."""
+        entry = {
+            "round": 0,
+            "gate": {"passed": False, "reasons": []},
+            "adapter": self.evaluate(None),
+        }
         self.log.append(entry)
         return entry
 
@@ -153,12 +129,13 @@ class Loop:
 
         collected = collect(self.config(f"collect-{number}"), self.fake.client())
         lap("collect")
-        report = self._learn(number)
+        out = self.work / f"round-{number}"
+        report = self._retrain(f"retrain-{number}", out)
         lap("retrain")
         gate = _gate(report)
         # Every candidate is measured against the team, promoted or not, so the log shows what
         # the gate let through and what it kept out; a promoted one is the adapter from now on.
-        candidate = self.work / f"round-{number}" / "candidate"
+        candidate = out / "candidate"
         tried = self.evaluate(candidate) if candidate.is_dir() else None
         entry = {
             "round": number,
@@ -213,16 +190,14 @@ class Loop:
             if not is_own_reply(reply, own) or marker is None or posted is None:
                 continue
             target = comments[marker.target_id]
-            judged = judgement(
-                Comment(target["body"], target.get("diff_hunk"), target.get("path")),
-                self.plan.taste,
+            judged = self.plan.team.judgement(
+                Comment(target["body"], target.get("diff_hunk"), target.get("path"))
             )
             votes["replies"] += 1
-            for person in self.plan.team:
+            for person in self.plan.team.people:
                 content = reaction(
-                    person, int(posted["score"]), judged, self.rng, self.plan.tolerance,
-                    self.plan.flip,
-                )  # fmt: skip
+                    person, int(posted["score"]), judged, self.rng, self.plan.react_scale
+                )
                 if content is None:
                     continue
                 gh = self.fake.client(f"token-{person.login}")
@@ -231,41 +206,13 @@ class Loop:
                 votes[content] += 1
         return votes
 
-    def _learn(self, number: int) -> dict[str, Any] | str:
-        out = self.work / f"round-{number}"
-        if self.plan.learner == "grpo":  # the retrain entry point trains, as scheduled
-            return self._retrain(f"retrain-{number}", output=out, max_steps=self.plan.grpo_steps)
-        records = DataStore(self.fake.client().get_repo(self.repository)).read_feedback()
-        learn = train_judged if self.plan.learner == "judged" else train_approved
-        try:
-            parent = self.plan.cold_start if self.plan.parent == "cold-start" else self.current
-            candidate = learn(records, out / "sft", self.plan.base, parent)
-        except ReviewForgeError as exc:
-            return f"not trained: {exc}"
-        if self.plan.learner == "approved+grpo":
-            candidate = train_grpo(
-                records, out / "grpo", self.plan.base, candidate, self.plan.grpo_steps
-            )
-        return self._retrain(f"retrain-{number}", output=out, candidate=candidate)
-
-    def _retrain(
-        self,
-        run_id: str,
-        *,
-        output: Path | None = None,
-        candidate: Path | None = None,
-        heldout: int | None = None,
-        max_steps: int | None = None,
-    ) -> dict[str, Any] | str:
-        """The retrain entry point; on promotion the candidate becomes `current`."""
+    def _retrain(self, run_id: str, output: Path) -> dict[str, Any] | str:
+        """`review-forge retrain` as the workflow runs it; a promotion becomes `current`."""
         from review_forge.training.retrain import Options, retrain
 
-        output = output or self.work / run_id
         options = Options(
-            base_model=str(self.plan.base), max_steps=max_steps, warmup="never", synthetic=0,
-            heldout_synthetic=self.plan.round_heldout if heldout is None else heldout,
-            overrides=GRPO,
-            candidate=str(candidate) if candidate else None, output=str(output),
+            base_model=str(self.plan.base), max_steps=self.plan.grpo_steps, synthetic=0,
+            overrides=GRPO, sft_overrides=SFT, output=str(output),
         )  # fmt: skip
         try:
             with (self.work / "retrain.log").open("a") as log, contextlib.redirect_stdout(log):
@@ -278,15 +225,14 @@ class Loop:
 
 
 def _gate(report: dict[str, Any] | str) -> dict[str, Any]:
-    """The gate's decision and the held-out metrics it was taken on, for the log."""
+    """The gate's decision and the held-out figures it was taken on, for the log."""
     if isinstance(report, str):
         return {"passed": False, "reasons": [report]}
-    evaluation = report["evaluation"]
-    keep = ("rows", "format_validity", "mae", "feedback", "agreement")
     return {
         "passed": report["gate"]["passed"],
         "reasons": report["gate"]["reasons"],
-        "candidate": {k: evaluation["candidate"][k] for k in keep},
-        "current": {k: evaluation["current"][k] for k in keep},
+        "gains": report["gate"]["gains"],
+        "measures": report["evaluation"]["measures"],
+        "trained": report["candidate"].get("source") == "trained",
         "candidate_revision": report["candidate"]["revision"],
     }

@@ -13,10 +13,12 @@ on a 2-core CPU:
   default a frozen random output layer cannot give any token more than a few percent, so sampled
   answers (what GRPO learns from) would be noise even when the greedy answer is right.
 
-`warm_up` is the product's cold start: the SFT warm-up recipe (`training/configs/
+`warm_up` then teaches it the task with (`training/configs/
 sft_warmup_cpu.yaml`, through `training.grpo_trainer.train(sft_warmup=True)`) on synthetic rows'
 canonical completions, with a LoRA wide enough (rank 64 on every projection) to teach a random
-model, where a pretrained TinyLlama needs rank 8 on attention only.
+model, and `merge` folds that adapter into the weights: the result is the experiment's base
+model, the stand-in for a pretrained chat model on which the product's retrain trains its own
+adapters.
 """
 
 from __future__ import annotations
@@ -163,3 +165,41 @@ def warm_up(
     short = [{**r, "completion": short_completion(r["completion"])} for r in rows]
     data = write_jsonl(short, data_dir / "warmup.jsonl")
     return train([data], out_dir, base_model=str(base), sft_warmup=True, overrides=overrides)
+
+
+def merge(base: str | Path, adapter: str | Path, out_dir: str | Path) -> Path:
+    """The base with the cold-start adapter merged into its weights: the experiment's stand-in for
+    a pretrained chat model, on which the product's retrain trains its own adapters from scratch
+    (TinyLlama-chat, unlike the random base, already follows instructions)."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(str(base)), str(adapter))
+    merged = model.merge_and_unload()
+    out = Path(out_dir)
+    merged.save_pretrained(out, safe_serialization=True)
+    AutoTokenizer.from_pretrained(str(base)).save_pretrained(out)
+    return out
+
+
+# The small model's settings for the product's two training stages (`review-forge retrain`'s
+# `--sft-set` and `--set`): a random-weight model learns at a higher rate than TinyLlama's recipes
+# use, and its short answers need fewer tokens. Everything else is the product's defaults.
+SFT = (
+    *COMMON,
+    "training.num_train_epochs=3",
+    "training.learning_rate=1e-3",
+    "training.per_device_train_batch_size=16",
+    "peft.lora_r=16",
+    "peft.lora_alpha=32",
+    "peft.lora_target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]",
+)
+GRPO = (
+    *COMMON,
+    "training.learning_rate=2e-4",
+    "training.grpo.num_generations=8",
+    "training.grpo.max_completion_length=64",
+    "training.grpo.temperature=0.8",
+    "training.per_device_train_batch_size=8",
+    "training.trainer_kwargs.generation_batch_size=8",
+)

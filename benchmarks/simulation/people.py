@@ -10,8 +10,11 @@ about the people, kept small and explicit so it can be read and argued with:
   reason) `bare_nit` points less, and length over `long_after_words` words costs nothing (the
   rubric's clarity penalty for it is given back, up to `long_cap` points).
 - `Person`: one member of the team, with a lean of a few points of their own, a chance of
-  reacting to a given reply (0: never reacts), 👍 when the posted score is within `tolerance` of
-  their judgement, else 👎, and a `flip` chance of reacting the other way (noise).
+  reacting to a given reply (0: never reacts; it may differ when they disagree with the posted
+  score from when they agree), 👍 when the posted score is within `tolerance` of their
+  judgement, else 👎, and a `noise` chance of reacting the other way.
+- `Team` and `load_team`: who judges and who reacts, from a Python file a maintainer can write
+  for their own team (`benchmarks/teams/*.py`; the interface is in the README).
 - `review_comments`: synthetic review comments (`training.data_synthesis`) mixed so that the
   team's taste matters on a known share of them.
 - `agreement` and `spread`: the figures the experiment reports.
@@ -19,11 +22,13 @@ about the people, kept small and explicit so it can be read and argued with:
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from review_forge.bot.scoring.rubric import score_comment
@@ -80,7 +85,10 @@ def judgement(comment: Comment, taste: Taste = Taste()) -> int:
 class Person:
     login: str
     lean: int = 0  # points this person adds to the team's judgement
-    reacts: float = 0.7  # chance of reacting to a given reply; 0 never reacts
+    reacts: float = 0.7  # chance of reacting to a reply whose score they agree with; 0: never
+    reacts_disagreeing: float | None = None  # the chance when they disagree (None: `reacts`)
+    tolerance: int = 10  # 👍 when the posted score is within this of their judgement
+    noise: float = 0.1  # chance of reacting the other way
 
 
 TEAM: tuple[Person, ...] = (
@@ -91,27 +99,69 @@ TEAM: tuple[Person, ...] = (
     Person("eli", 0, 0.0),  # reads everything, never reacts
 )
 
+Judge = Callable[[str, str | None, str | None], int]  # body, diff_hunk, path -> 0-100
+
+
+@dataclass(frozen=True)
+class Team:
+    """Who judges and who reacts: `judge(body, diff_hunk, path)` is the team's score for a
+    comment; each person reacts around it (their lean, tolerance, noise, chances)."""
+
+    judge: Judge
+    people: tuple[Person, ...]
+    name: str = "default"
+
+    def judgement(self, comment: Comment) -> int:
+        return max(0, min(100, round(self.judge(comment.body, comment.diff_hunk, comment.path))))
+
+
+def default_judge(body: str, diff_hunk: str | None = None, path: str | None = None) -> int:
+    """The default team's score: the rubric's, moved by `Taste`."""
+    return judgement(Comment(body, diff_hunk, path))
+
+
+DEFAULT_TEAM = Team(default_judge, TEAM)
+
+
+def load_team(path: str | Path) -> Team:
+    """The team a Python file defines: `judge(body, diff_hunk, path) -> int` and `TEAM`, a
+    sequence of `Person`. A file that lacks either is a ValueError naming what is missing."""
+    file = Path(path)
+    spec = importlib.util.spec_from_file_location(f"team_{file.stem}", file)
+    if spec is None or spec.loader is None or not file.is_file():
+        raise ValueError(f"{file}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    judge, people = getattr(module, "judge", None), getattr(module, "TEAM", None)
+    if not callable(judge) or not people or not all(isinstance(p, Person) for p in people):
+        raise ValueError(f"{file} must define judge(body, diff_hunk, path) and TEAM (Persons)")
+    return Team(judge, tuple(people), file.stem)
+
 
 def reaction(
-    person: Person,
-    posted: int,
-    judged: int,
-    rng: random.Random,
-    tolerance: int = 10,
-    flip: float = 0.1,
+    person: Person, posted: int, judged: int, rng: random.Random, scale: float = 1.0
 ) -> str | None:
-    """The reaction ("+1", "-1", or None for none) of one person to one posted score.
+    """The reaction ("+1", "-1", or None for none) of one person to one posted score; `scale`
+    multiplies their chances of reacting (a quieter or busier repository).
 
     >>> quiet, rng = Person("q", reacts=0.0), random.Random(0)
-    >>> reaction(Person("a", reacts=1.0), 60, 55, rng, flip=0.0), reaction(quiet, 60, 55, rng)
+    >>> reaction(Person("a", reacts=1.0, noise=0.0), 60, 55, rng), reaction(quiet, 60, 55, rng)
     ('+1', None)
-    >>> reaction(Person("a", lean=5, reacts=1.0), 60, 45, rng, flip=0.0)
+    >>> reaction(Person("a", lean=5, reacts=1.0, noise=0.0), 60, 45, rng)
     '+1'
+    >>> critic = Person("c", reacts=0.0, reacts_disagreeing=1.0, noise=0.0)
+    >>> reaction(critic, 60, 58, rng), reaction(critic, 60, 20, rng)
+    (None, '-1')
     """
-    if rng.random() >= person.reacts:
+    agrees = abs(posted - (judged + person.lean)) <= person.tolerance
+    chance = (
+        person.reacts
+        if agrees or person.reacts_disagreeing is None
+        else (person.reacts_disagreeing)
+    )
+    if rng.random() >= chance * scale:
         return None
-    agrees = abs(posted - (judged + person.lean)) <= tolerance
-    if rng.random() < flip:
+    if rng.random() < person.noise:
         agrees = not agrees
     return "+1" if agrees else "-1"
 

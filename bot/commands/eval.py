@@ -1,10 +1,13 @@
 """`review-forge eval`: compare a candidate scorer with the current one on a held-out set.
 
-review-forge eval --data heldout.jsonl --candidate out/adapter --current rubric --gate
+review-forge eval --data heldout.jsonl --candidate out/adapter --gate
 review-forge eval --data heldout.jsonl --candidate new/ --current promoted/ --report report.json
 
-Prints a table (MAE against targets, agreement with 👍/👎, format validity); with `--gate` exits 1
-when the candidate is worse than the current scorer (the rule is in `bot/evaluate.py`).
+The held-out set is what the retrain writes (`--output`: `heldout.jsonl`, feedback records with
+the people's judgement read from held-out reactions, and synthetic rows), or records rated by
+hand. Prints each scorer's error against those judgements (the rubric always beside them) and
+format validity; with `--gate`, exits 1 unless the candidate passes the retrain's own gate
+(`bot/gate.py`): better than the rubric and the current scorer beyond noise.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ RUBRIC = "rubric"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from review_forge.bot.gate import AGREEMENT_MARGIN, Tolerances
+    from review_forge.bot.gate import Rules
 
-    tol = Tolerances()
+    rules = Rules()
     parser.add_argument("--data", required=True, metavar="FILE", help="held-out JSONL")
     parser.add_argument(
         "--candidate", required=True, metavar="ADAPTER_DIR", help="adapter folder, or 'rubric'"
@@ -36,21 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="adapter folder, or 'rubric' (default)",
     )
     parser.add_argument("--base-model", help="base model for the adapters (default: configured)")
-    parser.add_argument("--gate", action="store_true", help="exit 1 when the candidate is worse")
+    parser.add_argument("--gate", action="store_true", help="exit 1 unless the gate passes")
     parser.add_argument("--report", metavar="FILE", help="write the comparison as JSON here")
     parser.add_argument(
-        "--margin", type=float, default=AGREEMENT_MARGIN,
-        help=f"score points within which a score agrees with a 👍 ({AGREEMENT_MARGIN})",
+        "--min-replies", type=int, default=rules.min_replies,
+        help=f"held-out judgements the gate needs ({rules.min_replies})",
     )  # fmt: skip
-    for name, value, unit in (
-        ("validity", tol.validity, "share"),
-        ("mae", tol.mae, "score points"),
-        ("agreement", tol.agreement, "share"),
-    ):
-        parser.add_argument(
-            f"--{name}-tolerance", type=float, default=value,
-            help=f"how much worse the candidate may be on {name} ({unit}, default {value})",
-        )  # fmt: skip
     parser.add_argument("--config", help="the YAML settings file (default: .review-forge.yml)")
 
 
@@ -65,21 +59,30 @@ def _scorer(which: str, args: argparse.Namespace) -> tuple[str, Scorer]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from review_forge.bot.gate import Tolerances, compare, load_heldout, table
+    from review_forge.bot.gate import Rules, decide, load_heldout, score_and_measure, table
 
+    if args.min_replies < 0:
+        raise InputError("--min-replies must be 0 or more")
     rows = load_heldout(args.data)
-    tolerances = Tolerances(args.validity_tolerance, args.mae_tolerance, args.agreement_tolerance)
-    if min(tolerances.validity, tolerances.mae, tolerances.agreement, args.margin) < 0:
-        raise InputError("tolerances and the margin must be 0 or more")
     candidate, current = _scorer(args.candidate, args), _scorer(args.current, args)
-    report = compare(args.data, rows, candidate, current, args.margin, tolerances)
-    print(table(report))
+    cand = score_and_measure(candidate[0], candidate[1], rows)
+    rubric = score_and_measure(RUBRIC, _scorer(RUBRIC, args)[1], rows)
+    promoted = None if args.current == RUBRIC else score_and_measure(*current, rows)
+    decision = decide(cand, rubric, promoted, rules=Rules(min_replies=args.min_replies))
+    measures = [cand, rubric] + ([promoted] if promoted else [])
+    print(table(measures, decision))
     if args.report:
+        report = {
+            "data": args.data,
+            "measures": [{"scorer": m.scorer, "error": m.mae, "validity": m.validity,
+                          "synthetic_mae": m.synthetic_mae} for m in measures],
+            "gate": decision.to_dict(),
+        }  # fmt: skip
         try:
             Path(args.report).write_text(
-                json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+                json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
         except OSError as exc:
             raise InputError(f"cannot write report {args.report}: {exc.strerror or exc}") from None
         print(f"report written to {args.report}")
-    return 1 if args.gate and not report.passed else 0
+    return 1 if args.gate and not decision.passed else 0

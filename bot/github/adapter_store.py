@@ -16,24 +16,29 @@ and `fallback_reason` says why (or, with `scorer: model`, the run fails saying w
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from github import Github, GithubException
 
-from review_forge.bot.adapter import CONFIG_FILE, WEIGHTS_FILE, adapter_revision, file_digests
+from review_forge.bot.adapter import (
+    CONFIG_FILE,
+    MANIFEST_FILE,
+    WEIGHTS_FILE,
+    AdapterManifest,
+    adapter_revision,
+    file_digests,
+    read_manifest,
+)
 from review_forge.bot.errors import ConfigError, GitHubError, ModelUnavailable
 from review_forge.bot.github.client import call_with_retries
 from review_forge.bot.github.data_branch import DataStore
 from review_forge.bot.settings import Config
 
 ADAPTER_DIR = "adapter/"
-MANIFEST = "manifest.json"
-FILES = (WEIGHTS_FILE, CONFIG_FILE, MANIFEST)
+FILES = (WEIGHTS_FILE, CONFIG_FILE, MANIFEST_FILE)
 _PIN = re.compile(r"[0-9a-f]{7,40}")
 
 
@@ -43,7 +48,7 @@ class StoredAdapter:
 
     folder: Path
     revision: str
-    manifest: dict[str, Any]
+    manifest: AdapterManifest
     blobs: dict[str, str]  # file name: git blob sha on the branch
 
 
@@ -135,14 +140,13 @@ def _download(store: DataStore, blobs: dict[str, str], folder: Path) -> None:
     partial.rename(folder)
 
 
-def verify(folder: Path) -> dict[str, Any]:
+def verify(folder: Path) -> AdapterManifest:
     """Check the adapter files against `manifest.json`; return the manifest."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelUnavailable(f"cannot read the adapter's {MANIFEST}: {exc}") from None
-    if not isinstance(manifest, dict) or not manifest.get("revision"):
-        raise ModelUnavailable(f"the adapter's {MANIFEST} records no revision; promote it again")
+    manifest = read_manifest(folder)
+    if not manifest.get("revision"):
+        raise ModelUnavailable(
+            f"the adapter's {MANIFEST_FILE} records no revision; promote it again"
+        )
     recorded = manifest.get("files") or {}
     actual = file_digests(folder)
     for name, facts in actual.items():
