@@ -119,9 +119,14 @@ _ROLE_PLAY_ANCHORS = (
     "你现在是", "扮演", "假装",
 )  # fmt: skip
 _DIGIT = re.compile(r"\d")
-_ANCHORS = re.compile(
-    "|".join(re.escape(a) for a in (*_INSTRUCTION_ANCHORS, *_ROLE_PLAY_ANCHORS))
-)  # on lower-case text: a case-blind alternation is ten times slower in `re`
+# On lower-case text: a case-blind alternation is ten times slower in `re`. The anchors outside
+# ASCII are looked for only in text that has such characters: fewer branches for most comments.
+_ANCHORS_ASCII = re.compile(
+    "|".join(re.escape(a) for a in (*_INSTRUCTION_ANCHORS, *_ROLE_PLAY_ANCHORS) if a.isascii())
+)
+_ANCHORS_OTHER = re.compile(
+    "|".join(re.escape(a) for a in (*_INSTRUCTION_ANCHORS, *_ROLE_PLAY_ANCHORS) if not a.isascii())
+)
 _TEMPLATE_GATE = re.compile(r"[<\[#:：]")
 _SENTENCE = re.compile(r"[^.!?\n。！？]*(?:[.!?。！？]+|\n|$)")
 
@@ -156,7 +161,7 @@ def find(body: str) -> Addressed:
         text, hits = _RUN.subn(_blob, text)
         kinds += ["encoded blob"] * ("\0" in text)
         text = text.replace("\0", " ")
-    if _ANCHORS.search(text.lower()) is not None:  # one search: most comments skip both patterns
+    if _anchored(text.lower()):  # one or two searches: most comments skip both patterns
         for pattern, kind in (
             (_INSTRUCTION, "instruction to the scorer"),
             (_ROLE_PLAY, "role-play"),
@@ -167,6 +172,13 @@ def find(body: str) -> Addressed:
     if not kinds:
         return Addressed(body, ())
     return Addressed(text.strip(), tuple(kinds))
+
+
+def _anchored(lower: str) -> bool:
+    """Whether lower-case `lower` holds an anchor that the instruction or role-play needs."""
+    if _ANCHORS_ASCII.search(lower) is not None:
+        return True
+    return not lower.isascii() and _ANCHORS_OTHER.search(lower) is not None
 
 
 def _blob(match: re.Match[str]) -> str:

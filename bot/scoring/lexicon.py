@@ -12,7 +12,6 @@ comment's lower-case tokens (see `Text`).
 
 from __future__ import annotations
 
-import functools
 import re
 
 _TOKEN = re.compile(r"[a-z0-9_*+]+(?:['-][a-z0-9_*+]+)*")
@@ -25,14 +24,25 @@ class Text:
     regex per list: 10,000 comments must score in a few seconds.
     """
 
-    def __init__(self, prose: str) -> None:
-        self.tokens = tokens(prose)
+    def __init__(self, prose: str, words: tuple[str, ...] | None = None) -> None:
+        """`words`: the tokens of `prose`, when the caller has them already."""
+        self.tokens = tokens(prose) if words is None else words
         self.hits = _scan(self.tokens)
 
 
 def tokens(prose: str) -> tuple[str, ...]:
     """Lower-case words as the lists spell them ("don't", "f***", "+1", "half-assed")."""
-    return tuple(_TOKEN.findall(prose.lower().replace("\u2019", "'")))
+    return tuple(words(fold(prose)))
+
+
+def fold(prose: str) -> str:
+    """`prose` in lower case with typographic apostrophes plain, ready for `words`."""
+    return prose.lower().replace("\u2019", "'")
+
+
+def words(folded: str) -> list[str]:
+    """The tokens of text already `fold`ed."""
+    return _TOKEN.findall(folded)
 
 
 def _set(words: str) -> frozenset[str]:
@@ -84,23 +94,45 @@ def _index() -> None:
 
 def _scan(tokens: tuple[str, ...]) -> dict[Terms, list[str]]:
     hits: dict[Terms, list[str]] = {}
+    known = _KNOWN
     for i, token in enumerate(tokens):
-        single, phrases = _entries(token)
+        entry = known.get(token)
+        if entry is None:
+            entry = _entries(token)
+        if entry is _NOTHING:  # most words of a comment are in no list
+            continue
+        single, phrases = entry
         for terms in single:
             hits.setdefault(terms, []).append(token)
-        for terms, words in phrases:
-            if tokens[i : i + len(words)] == words:
-                hits.setdefault(terms, []).append(" ".join(words))
+        if phrases and i + 1 < len(tokens):  # only the phrases whose second word comes next
+            for terms, words in phrases.get(tokens[i + 1], ()):
+                if tokens[i : i + len(words)] == words:
+                    hits.setdefault(terms, []).append(" ".join(words))
     return hits
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the same few thousand words make up most comments
-def _entries(token: str) -> tuple[tuple[Terms, ...], tuple[tuple[Terms, tuple[str, ...]], ...]]:
+_Phrases = dict[str, tuple[tuple["Terms", tuple[str, ...]], ...]]
+_Entry = tuple[tuple[Terms, ...], _Phrases]
+_NOTHING: _Entry = ((), {})
+# Each word's lists, looked up once: a dictionary hit per token is the whole cost of a scan. The
+# same few thousand words make up most comments; past the bound, new words are not kept.
+_KNOWN: dict[str, _Entry] = {}
+_KNOWN_LIMIT = 1 << 16
+
+
+def _entries(token: str) -> _Entry:
     """The lists `token` is a word of (or starts a word of), and the phrases it starts."""
     single = list(_WORDS.get(token, ()))
     if token.startswith(_STARTS):
         single += [terms for prefix, terms in _PREFIXES if token.startswith(prefix)]
-    return tuple(single), tuple(_PHRASES.get(token, ()))
+    phrases: dict[str, list[tuple[Terms, tuple[str, ...]]]] = {}
+    for terms, words in _PHRASES.get(token, ()):
+        phrases.setdefault(words[1], []).append((terms, words))
+    by_next = {second: tuple(found) for second, found in phrases.items()}
+    entry = (tuple(single), by_next) if single or by_next else _NOTHING
+    if len(_KNOWN) < _KNOWN_LIMIT:
+        _KNOWN[token] = entry
+    return entry
 
 
 # A whole comment that only points back at an earlier one: as useful as that one, unknown here.
