@@ -213,7 +213,8 @@ _WEIGHTS = {"clarity": 0.35, "completeness": 0.35, "actionability": 0.15, "const
 # Raw weighted score -> shown score: moves the bands so that people's labels land in the matching
 # ones on labelled reviews; monotone, so the order of comments is unchanged.
 _KNOTS = ((0, 0), (32, 25), (45, 45), (53, 52), (56, 60), (63, 66), (73, 75), (100, 100))
-_WHERE = 20  # raw points between a comment that names nothing and one that names the change
+_WHERE = 20  # raw points between naming nothing of the change and naming it; centred on 0.7, which
+# keeps the bands where people's labels put them (README, "How good is the score?")
 _DITTO = ((45, 45, 65, 65), "Say in a few words what applies here too, so it reads on its own.")
 
 
@@ -253,7 +254,7 @@ def _score_text(comment: Comment, rules: Collection[str]) -> Score:
     dims = {name: value for name, (value, _) in parts.items()}
     overall = sum(weight * dims[name] for name, weight in _WEIGHTS.items())
     if "points_at_change" in rules and f.hunk_given:  # about this change: only a diff shows it
-        overall += _WHERE * (f.specificity - 0.4)
+        overall += _WHERE * (f.specificity - 0.7)
     # A comment is only as good as what the author can do with it, and hostility spoils it.
     if "length_cap" in rules:
         overall = min(overall, dims["actionability"] + 35)
