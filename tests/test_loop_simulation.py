@@ -121,7 +121,7 @@ def test_the_shipped_teams_load_and_judge_within_0_100(name):
     scores = [team.judgement(Comment(r["body"], r["diff_hunk"], r["path"]))
               for r in review_comments(60, seed=2)]  # fmt: skip
     assert team.name == name and team.people and all(0 <= s <= 100 for s in scores)
-    assert len(set(scores)) > 10  # a judgement that depends on the comment
+    assert len(set(scores)) >= 5  # a judgement that depends on the comment
 
 
 def test_the_own_rules_team_is_not_the_rubric_plus_departures():
