@@ -2,10 +2,10 @@
 reactions move the promoted scorer's scores the way they point.
 
 The people of this repository value comments that ask for tests far more than the rubric does
-(80 points, where the rubric gives a bare "Add a test." about 30), and agree with the rubric on
-the rest. The data branch already holds last month's snapshot, when an earlier scorer posted
-high scores on such comments and people approved them. This week the Action (no adapter yet: the
-rubric) posts low scores on them; people react 👎, and 👍 on the rest; `review-forge collect`
+(80 points, where the rubric gives a bare "Add a test." about 30). The data branch already holds
+last month's snapshot, when an earlier scorer posted high scores on such comments and people
+approved them. This week the Action (no adapter yet: the rubric) posts low scores on them;
+people react 👎 (which alone says "not this", not which way); `review-forge collect`
 writes the snapshot; `review-forge retrain` (what `.github/workflows/retrain.yml` runs) reads the
 direction out of the pooled reactions, trains a candidate towards it, passes the gate against the
 rubric and commits `adapter/`; the next Action run scores a test request higher, with the new
@@ -31,27 +31,25 @@ from review_forge.bot.github.data_branch import DataStore
 from review_forge.bot.github.marker import find_marker, find_score
 from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
-from review_forge.training.dataset import synthetic_rows
 from tests.support.tiny_model import spoil_adapter
 
 BOT = "github-actions[bot]"
 PR = 2
-HELDOUT = 2  # synthetic held-out rows in the retrain (--heldout-synthetic): format validity
 HUNK = "@@ -8,3 +8,4 @@ def main():\n     run()\n+    retry()"  # the fake's default
 PATH = "src/app.py"
 TESTS = ["Add a test.", "A test here would help."]
-OTHER = "Rename `run` to `run_once`, since it no longer loops."
-PEOPLE = {**dict.fromkeys(TESTS, 80), OTHER: None}  # None: the people agree with the rubric
-COPIES = 8  # each comment this many times on the pull request
+PEOPLE = 80  # what the people think a test request is worth
+COPIES = 12  # each comment this many times on the pull request
 ANSWER = render(Score(64, dict.fromkeys(DIMENSIONS, 64), recommendations=["Say why."]))
 SMALL_MODEL = [  # the tiny model learns at a higher rate, with a LoRA on every projection
-    "--sft-set", "training.learning_rate=5e-3", "--sft-set", "training.num_train_epochs=8",
+    "--sft-set", "training.learning_rate=3e-3", "--sft-set", "training.num_train_epochs=40",
+    "--sft-set", "training.lr_scheduler_type=constant",
     "--sft-set", "training.per_device_train_batch_size=8", "--sft-set", "peft.lora_r=16",
     "--sft-set", "peft.lora_target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,"
     "down_proj]",
 ]  # fmt: skip
 QUICK = [
-    "--max-steps", "1", "--synthetic", "0", "--heldout-synthetic", str(HELDOUT),
+    "--max-steps", "1", "--synthetic", "0", "--heldout-synthetic", "0",
     "--min-heldout", "5", "--set", "training.grpo.max_completion_length=32", *SMALL_MODEL,
 ]  # fmt: skip
 
@@ -66,9 +64,7 @@ def taught_base(tiny_model_dir, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("taught") / "model"
     shutil.copytree(tiny_model_dir, out)
-    _, held = synthetic_rows(0, HELDOUT)
-    comments = [Comment(body, HUNK, PATH) for body in [*TESTS, OTHER]]
-    comments += [Comment(r["body"], r["diff_hunk"], r["path"]) for r in held]
+    comments = [Comment(body, HUNK, PATH) for body in TESTS]
     return teach(out, [(c, ANSWER) for c in comments], steps=150, lr=1e-2)
 
 
@@ -118,8 +114,8 @@ def replies(fake) -> dict[int, dict]:
 def last_month(fake) -> None:
     """The snapshot an earlier scorer left: high scores on test requests, approved by people."""
     lines = []
-    for n, body in enumerate([*TESTS, OTHER] * 10):
-        posted = PEOPLE[body] or rubric(body)
+    for n, body in enumerate(TESTS * 10):
+        posted = PEOPLE
         record = {
             "schema": 1, "repo": fake.repo.full_name, "pr": 1, "review_comment_id": 9000 + n,
             "reply_comment_id": 8000 + n, "body": body, "diff_hunk": HUNK, "path": PATH,
@@ -138,7 +134,7 @@ def test_reactions_move_the_promoted_scorer_the_way_they_point(
     fake = fake_github
     fake.add_pull(PR)
     last_month(fake)
-    bodies = [*TESTS, OTHER] * COPIES
+    bodies = TESTS * COPIES
     targets = {fake.add_review_comment(PR, b, user="bob", path=PATH): b for b in bodies}
     inputs = {"adapter": "data-branch", "base_model": str(taught_base), "scorer": "auto"}
 
@@ -150,11 +146,10 @@ def test_reactions_move_the_promoted_scorer_the_way_they_point(
         posted = find_score(reply["body"])
         assert posted["scorer"] == "rubric" and posted["score"] == rubric(targets[target])
 
-    # 2. People react: 👎 where the rubric is far from their score, 👍 where it agrees.
-    for target, reply in first.items():
-        content = "-1" if PEOPLE[targets[target]] else "+1"
+    # 2. People react: 👎, the rubric's score is far from theirs.
+    for reply in first.values():
         for person in ("carol", "dave"):
-            fake.add_reaction(reply["id"], content, user=person)
+            fake.add_reaction(reply["id"], "-1", user=person)
     github_env("101")
     assert review_forge(["collect"]) == 0
 
@@ -178,12 +173,10 @@ def test_reactions_move_the_promoted_scorer_the_way_they_point(
     # 4. The next Action run: a test request now scores well above the rubric's score.
     dispatch(github_env, tmp_path, "2", **inputs)
     now = replies(fake)
-    moved = [find_score(now[t]["body"]) for t, body in targets.items() if body in TESTS]
-    kept = [find_score(now[t]["body"]) for t, body in targets.items() if body == OTHER]
-    assert all(p["model_revision"] == revision and p["scorer"] == "model" for p in moved + kept)
-    for posted, body in zip(moved, [b for b in targets.values() if b in TESTS], strict=True):
-        assert posted["score"] >= rubric(body) + 20, (posted["score"], body)
-    assert all(abs(p["score"] - rubric(OTHER)) <= 12 for p in kept)
+    moved = {t: find_score(now[t]["body"]) for t in targets}
+    assert all(p["model_revision"] == revision and p["scorer"] == "model" for p in moved.values())
+    for target, posted in moved.items():
+        assert posted["score"] >= rubric(targets[target]) + 20, (posted["score"], targets[target])
 
     # 5. A deliberately worse candidate (the promoted adapter, its LoRA B replaced by noise) is
     # refused: it no longer writes the format, and it is not better than the promoted one.
