@@ -238,8 +238,12 @@ def chart(summary: dict[str, Any], logs: dict[int, list[dict]], path: Path, titl
         (axes[0], "mae", "mean |score - people's judgement| (lower is better)"),
         (axes[1], "thumbs_up", "share within 10 points: a thumbs-up (higher is better)"),
     ):
-        for log in logs.values():
+        for n, log in enumerate(logs.values()):
             ax.plot(rounds, [e["adapter"][metric] for e in log], color="tab:blue", alpha=0.25)
+            tried = [(e["round"], e["candidate"][metric]) for e in log if e.get("candidate")]
+            if tried:  # every trained candidate, promoted or refused by the gate
+                ax.scatter(*zip(*tried, strict=True), marker="x", color="grey", s=18,
+                           label="candidates (promoted or not)" if n == 0 else None)  # fmt: skip
         mean = [r["adapter"][metric]["mean"] for r in summary["rounds"]]
         ax.plot(rounds, mean, "o-", color="tab:blue", label="promoted scorer (mean; seeds thin)")
         ax.axhline(summary["rubric"][metric], color="tab:red", ls="--", label="rubric alone")
@@ -322,6 +326,10 @@ def resummarise(path: Path) -> int:
     summary = summarise({int(s): log for s, log in result["seeds"].items()}, result["rubric"])
     result |= summary
     path.write_text(json.dumps(result, indent=1) + "\n", "utf-8")
+    name = Path(result["settings"]["people"]).stem
+    chart(
+        summary, {int(s): log for s, log in result["seeds"].items()}, path.with_suffix(".png"), name
+    )
     print(table(result))
     return 0
 
