@@ -462,7 +462,7 @@ def test_low_scores_become_warnings_on_the_file_and_line_escaped(gh, action):
     assert re.search(r"::Review comment scored \d+/100\.", warning)
 
 
-@pytest.mark.parametrize(("min_score", "code"), [(None, 0), ("90", 1), ("1", 0)])
+@pytest.mark.parametrize(("min_score", "code"), [(None, 0), ("90", 1), ("0", 0)])
 def test_min_score_fails_the_step_only_when_set_and_missed(gh, action, min_score, code):
     _, event = seed(gh, body="meh")
     inputs = {"min_score": min_score} if min_score else {}

@@ -184,8 +184,9 @@ def test_the_gate_accepts_the_better_adapter(setup, capsys):
     assert code == 0, out
     assert report["gate"]["passed"] and report["gate"]["reasons"] == []
     good, rubric, bad = report["measures"]
-    assert good["validity"] == 1.0 and bad["validity"] == 0.0
-    assert good["error"] == 0.0 and rubric["error"] >= 40  # the rubric is far from the people
+    assert good["validity"] >= 0.8 and bad["validity"] == 0.0
+    assert rubric["error"] >= 40  # the rubric is far from the people, the good adapter is not
+    assert good["error"] < rubric["error"] / 2
     assert bad["error"] == rubric["error"]  # the random adapter's answers fall back to the rubric
     assert report["gate"]["gains"]["rubric"]["lower"] > 0
     assert "gate: PASS" in out
@@ -196,7 +197,7 @@ def test_the_gate_refuses_the_worse_adapter(setup, capsys):
     assert code == 1
     reasons = report["gate"]["reasons"]
     assert len(reasons) == 3
-    assert reasons[0].startswith("format validity fell from 100% to 0%")
+    assert reasons[0].startswith("format validity fell from") and reasons[0].endswith("to 0%")
     assert reasons[1].startswith("not better than rubric beyond noise")
     assert reasons[2].startswith(f"not better than {setup['good']} (")
     assert "gate: FAIL" in out and all(r in out for r in reasons)

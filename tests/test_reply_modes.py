@@ -18,9 +18,10 @@ from tests.test_action import BOT, PR, RC, bot_replies, seed, text, writes
 gh = test_action.gh  # the fake GitHub with pull request PR
 action = test_action.action  # `review-forge action` in this process, in an Actions environment
 
-GOOD = (
-    "Please rename `tmp` to `retry_count`, because the loop below reads it as the number of "
-    "retries and the current name hides that."
+GOOD = (  # on the fixture's hunk: `# Hello-World` in README.md
+    "Please change the heading `Hello-World` to `Hello World`, because the README title is shown "
+    "on the project page and the hyphen reads as a typo; otherwise readers will search for the "
+    "wrong name."
 )
 BAD = "meh"
 SUMMARIES = r"/issues/\d+/comments$"

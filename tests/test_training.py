@@ -27,7 +27,10 @@ from review_forge.training.rows import read_training_data
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINER = ROOT / "training" / "grpo_trainer.py"
-SMALL = ["--set", "training.grpo.max_completion_length=32"]
+# Short answers, sampled hot so that they differ in length within a group (the structural
+# reward's 100 characters): equal rewards would give GRPO nothing to learn from in a step or two.
+SETTINGS = ["training.grpo.max_completion_length=32", "training.grpo.temperature=1.0"]
+SMALL = [arg for setting in SETTINGS for arg in ("--set", setting)]
 ADAPTER_FILES = {"adapter_model.safetensors", "adapter_config.json", "manifest.json"}
 
 
@@ -116,7 +119,7 @@ def test_continuing_keeps_one_lora_and_records_its_parent(trained, tmp_path, dat
     from review_forge.training.grpo_trainer import train
 
     parent, _ = trained
-    child = train([data], tmp_path / "child", parent=parent, max_steps=1, overrides=SMALL[1:])
+    child = train([data], tmp_path / "child", parent=parent, max_steps=2, overrides=SETTINGS)
     manifest = json.loads((child / "manifest.json").read_text())
     assert manifest["parent_revision"] == adapter_revision(parent)
     assert (
