@@ -90,40 +90,38 @@ def post_review_reply(
     pull: PullRequest, reply_to: int, target_id: int, body: str, config: Config, sleep: Sleep
 ) -> str:
     """Reply in the review thread of `reply_to` (scoring comment `target_id`); the reply's URL."""
-
-    def landed() -> str | None:
-        listing = pull.get_review_comments()
-        what = f"looking for the reply to comment {target_id}"
-        comments = paged(listing, per_page=pull.requester.per_page, what=what, sleep=sleep)
-        found = find_own_reply((c._rawData for c in comments), target_id, config)
-        return None if found is None else str(found["html_url"])
-
-    return write_once(
-        lambda: str(pull.create_review_comment_reply(reply_to, body).html_url),
-        landed=landed,
-        what=f"replying to comment {target_id}",
-        sleep=sleep,
-    )
+    return _post_reply(
+        pull.get_review_comments, lambda: pull.create_review_comment_reply(reply_to, body),
+        pull, target_id, config, sleep,
+    )  # fmt: skip
 
 
 def post_issue_reply(
     pull: PullRequest, target_id: int, body: str, config: Config, sleep: Sleep
 ) -> str:
     """Post the reply for conversation comment `target_id` in the pull request's conversation."""
+    return _post_reply(
+        pull.get_issue_comments, lambda: pull.create_issue_comment(body), pull, target_id,
+        config, sleep,
+    )  # fmt: skip
+
+
+def _post_reply(
+    listing: Callable[[], Any], create: Callable[[], Any], pull: PullRequest, target_id: int,
+    config: Config, sleep: Sleep,
+) -> str:  # fmt: skip
+    """Post once: after a lost answer, our reply to `target_id` is looked for in `listing`."""
 
     def landed() -> str | None:
-        listing = pull.get_issue_comments()
         what = f"looking for the reply to comment {target_id}"
-        comments = paged(listing, per_page=pull.requester.per_page, what=what, sleep=sleep)
+        comments = paged(listing(), per_page=pull.requester.per_page, what=what, sleep=sleep)
         found = find_own_reply((c._rawData for c in comments), target_id, config)
         return None if found is None else str(found["html_url"])
 
     return write_once(
-        lambda: str(pull.create_issue_comment(body).html_url),
-        landed=landed,
-        what=f"replying to comment {target_id}",
-        sleep=sleep,
-    )
+        lambda: str(create().html_url), landed=landed,
+        what=f"replying to comment {target_id}", sleep=sleep,
+    )  # fmt: skip
 
 
 def edit_comment(comment: PullRequestComment | IssueComment, body: str, sleep: Sleep) -> str:
