@@ -71,10 +71,9 @@ def _chat_text(row: dict[str, Any]) -> str:
 
 def build_tokenizer(texts: Iterable[str], vocab_size: int = VOCAB) -> Any:
     """BPE over lines (merges may cross spaces), digits kept apart; the tests' chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-    from tests.support.tiny_model import CHAT_TEMPLATE, SPECIAL_TOKENS
+    from tests.support.tiny_model import SPECIAL_TOKENS, wrap_tokenizer
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
@@ -93,21 +92,7 @@ def build_tokenizer(texts: Iterable[str], vocab_size: int = VOCAB) -> Any:
         show_progress=False,
     )
     tok.train_from_iterator([SYSTEM_PROMPT, *texts], trainer=trainer)
-    bos = tok.token_to_id("<s>")
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", bos)]
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        additional_special_tokens=list(SPECIAL_TOKENS[4:]),
-        model_max_length=512,
-    )
-    fast.chat_template = CHAT_TEMPLATE
-    return fast
+    return wrap_tokenizer(tok, model_max_length=512)
 
 
 def build_base(out_dir: str | Path, seed: int = 0, rows: int = 1500) -> Path:

@@ -93,6 +93,13 @@ def build_tokenizer(
         show_progress=False,
     )
     tok.train_from_iterator(chain(_corpus(), extra_corpus), trainer=trainer)
+    return wrap_tokenizer(tok, model_max_length=1024)
+
+
+def wrap_tokenizer(tok: Tokenizer, model_max_length: int) -> PreTrainedTokenizerFast:
+    """A trained `tokenizers.Tokenizer` as TinyLlama's: <s> first, its special tokens and chat
+    template (shared by the tests' tiny model and the loop experiment's)."""
+
     bos = tok.token_to_id("<s>")
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", bos)]
@@ -104,7 +111,7 @@ def build_tokenizer(
         unk_token="<unk>",
         pad_token="<pad>",
         additional_special_tokens=list(SPECIAL_TOKENS[4:]),
-        model_max_length=1024,
+        model_max_length=model_max_length,
     )
     fast.chat_template = CHAT_TEMPLATE
     return fast
