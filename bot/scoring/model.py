@@ -20,44 +20,41 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from review_forge.bot.adapter import adapter_revision, check_fits
-from review_forge.bot.errors import FormatError, ModelUnavailable
-from review_forge.bot.scoring import addressed
-from review_forge.bot.scoring.generation import (
-    PrefixCache,
-    common_prefix,
-    generate_batch,
-    use_grouped_attention,
-)
-from review_forge.bot.scoring.prompt import build_messages
-from review_forge.bot.scoring.prompt_fit import fit_messages
-from review_forge.bot.scoring.rubric import RubricScorer, score_comment
-from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, Scorer, parse, render
+from review_forge.bot.errors import EngineUnavailable, ModelUnavailable
+from review_forge.bot.scoring.generation import PrefixCache, generate_batch, use_grouped_attention
+from review_forge.bot.scoring.prompted import BATCH_SIZE, PromptedScorer, context_window
+from review_forge.bot.scoring.rubric import RubricScorer
+from review_forge.bot.scoring.score import Scorer
 from review_forge.bot.settings import Config
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install 'review-forge[model]'"
-BATCH_SIZE = 16
-# The longest answer the budget must hold: three-digit numbers, the rubric's longest note on every
-# dimension and its longest recommendation. More recommendations are cut by the budget: the parser
-# needs only the score and the four dimensions, and the first recommendation is the one shown.
-_WIDEST_ANSWER = Score(
-    score=100,
-    dimensions=dict.fromkeys(DIMENSIONS, 100),
-    notes=dict.fromkeys(DIMENSIONS, "explains why, but not what should happen instead; long"),
-    recommendations=["Drop the judgement words and describe what the code does wrong, not who."],
-)
 _LOADED: dict[tuple[str, str | None, str], ModelScorer] = {}
 
 
 def load_model_scorer(config: Config, required: bool) -> Scorer:
-    """The model scorer for `config`, or the rubric when the extras are missing and not required."""
+    """The model scorer for `config` on its engine (see `pick_engine`). When not `required`:
+    the rubric when the extras are missing, and the rubric with the reason in each score's
+    `fallback_reason` when the llama.cpp engine cannot run."""
+    if pick_engine(config.engine) == "llama.cpp":
+        from review_forge.bot.scoring.llamacpp.load import EngineFallback, load_llama
+
+        try:
+            return load_llama(
+                config.base_model, config.adapter, cache_root(config), config.quantization
+            )
+        except EngineUnavailable as exc:
+            if required:
+                raise
+            reason = f"{exc}; the rubric scored this comment"
+            log.warning("review-forge: warning: %s", reason)
+            revision = adapter_revision(config.adapter) if config.adapter else "base"
+            return EngineFallback(revision, reason)
     if not _extras_installed():
         if required:
             raise ModelUnavailable(
@@ -74,6 +71,24 @@ def load(base: str, adapter: str | None = None) -> ModelScorer:
     if key not in _LOADED:
         _LOADED[key] = _load(base, Path(adapter) if adapter else None, revision)
     return _LOADED[key]
+
+
+def pick_engine(engine: str) -> str:
+    """The engine to use, `llama.cpp` or `torch`: `auto` takes llama.cpp when llama-cpp-python
+    can be imported (its library loads in a fraction of a second; the engine needs it next)."""
+    if engine != "auto":
+        return engine
+    try:
+        import llama_cpp  # noqa: F401
+    except (ImportError, OSError):  # not installed, or its shared library does not load
+        return "torch"
+    return "llama.cpp"
+
+
+def cache_root(config: Config) -> Path:
+    """The folder for what review-forge keeps between runs (the Action's cache step keeps it):
+    `cache_dir`, else `.cache/review-forge` in the workspace."""
+    return Path(config.cache_dir or Path(config.workspace) / ".cache" / "review-forge")
 
 
 def _extras_installed() -> bool:
@@ -143,60 +158,20 @@ def pick_dtype() -> Any:
     return torch.bfloat16 if torch.allclose(approx, exact, rtol=0.05, atol=0.5) else torch.float32
 
 
-class ModelScorer:
-    """Scores comments with a loaded model and tokenizer (see `load`)."""
-
-    name = "model"
+class ModelScorer(PromptedScorer):
+    """Scores comments with a loaded torch model and tokenizer (see `load`)."""
 
     def __init__(
         self, model: Any, tokenizer: Any, revision: str, batch_size: int = BATCH_SIZE
     ) -> None:
         self.model = model
-        self.tokenizer = tokenizer
-        self.revision = revision
-        self.batch_size = batch_size
         tokenizer.padding_side = "left"
         self.pad_id = tokenizer.pad_token_id
         if self.pad_id is None:
             self.pad_id = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
-        limits = [model.config.max_position_embeddings, tokenizer.model_max_length]
-        self.context = min(n for n in limits if isinstance(n, int) and n > 0)
-        self.answer_tokens = answer_budget(tokenizer)
-        # Every prompt starts with the system turn: the prefix two different prompts share.
-        self.prefix = PrefixCache(
-            common_prefix(
-                self.encode(build_messages("a")), self.encode(build_messages("b", "c", "d"))
-            )
-        )
-
-    def score_many(self, comments: Sequence[Comment]) -> list[Score]:
-        raws = self.generate_raw(comments)
-        return [self._read(comment, raw) for comment, raw in zip(comments, raws, strict=True)]
-
-    def _read(self, comment: Comment, raw: str) -> Score:
-        try:
-            score = parse(raw, scorer="model", model_revision=self.revision)
-            # The prompt left that text out (`prompt.user_prompt`); the reply says it was there.
-            return replace(score, addressed_to_bot=addressed.find(comment.body).kinds)
-        except FormatError as exc:
-            reason = f"the model's answer did not parse ({exc}); the rubric scored this comment"
-            return score_comment(comment).with_source("rubric", self.revision, reason)
-
-    def generate_raw(self, comments: Sequence[Comment]) -> list[str]:
-        """Exactly what the model writes for each comment (special tokens removed), in order."""
-        answers = self.generate_ids(comments)
-        return self.tokenizer.batch_decode(answers, skip_special_tokens=True)
-
-    def generate_ids(self, comments: Sequence[Comment]) -> list[list[int]]:
-        """The answer tokens for each comment, in order: sorted by prompt length into batches."""
-        prompts = [self.prompt_ids(comment, index) for index, comment in enumerate(comments)]
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-        answers: list[list[int]] = [[] for _ in prompts]
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            for row, ids in zip(rows, self._generate([prompts[i] for i in rows]), strict=True):
-                answers[row] = ids
-        return answers
+        limits = (model.config.max_position_embeddings, tokenizer.model_max_length)
+        super().__init__(tokenizer, revision, context_window(*limits), batch_size)
+        self.prefix = PrefixCache(self.prefix_ids)
 
     def _generate(self, prompts: list[list[int]]) -> list[list[int]]:
         import torch
@@ -212,40 +187,3 @@ class ModelScorer:
             return generate_batch(
                 self.model, self.tokenizer, prompts, settings=settings, prefix=self.prefix
             )
-
-    def encode(self, messages: list[dict[str, str]]) -> list[int]:
-        """The prompt's token ids, through the tokenizer's own chat template."""
-        text = self.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True
-        )
-        bos = self.tokenizer.bos_token
-        with_bos = not (bos and text.startswith(bos))  # templates that write BOS themselves
-        # verbose=False: an over-long prompt is expected here, and cut by `prompt_ids`.
-        encoded = self.tokenizer(text, add_special_tokens=with_bos, verbose=False)
-        return list(encoded["input_ids"])
-
-    def prompt_ids(self, comment: Comment, index: int = 0) -> list[int]:
-        """The prompt, cut (see `fit_messages`) so that it and the answer budget fit the context
-        window; a cut is logged as a warning, which the CLI and the Action show on stderr."""
-        room = self.context - self.answer_tokens
-        fitted = fit_messages(comment, lambda messages: len(self.encode(messages)) <= room)
-        if fitted is None:
-            raise ModelUnavailable(
-                f"the model's context window ({self.context} tokens) cannot hold even an "
-                "empty prompt and the answer; use a base model with a longer context"
-            )
-        messages, cut = fitted
-        if cut:
-            log.warning(
-                "review-forge: warning: comment %d: %s to fit the model's context of %d tokens",
-                index + 1,
-                cut,
-                self.context,
-            )
-        return self.encode(messages)
-
-
-def answer_budget(tokenizer: Any) -> int:
-    """New tokens allowed per answer: the widest answer, the newline the chat template leaves to
-    the model, and the end-of-sequence token."""
-    return len(tokenizer(render(_WIDEST_ANSWER), add_special_tokens=False)["input_ids"]) + 2
