@@ -16,8 +16,14 @@ import pytest
 ROOT = Path(__file__).parent
 TIERS = {
     "model": (
-        ("torch", "transformers", "peft"),
-        ["tests/test_model_scorer.py", "tests/test_judgement.py", "tests/support/tiny_model.py"],
+        ("torch", "transformers", "peft", "llama_cpp", "gguf"),
+        [
+            "tests/test_model_scorer.py",
+            "tests/test_judgement.py",
+            "tests/test_llama_engine.py",
+            "tests/support/tiny_model.py",
+            "bot/scoring/llamacpp/convert.py",
+        ],
     ),
     "training": (
         ("torch", "oumi", "trl"),

@@ -26,6 +26,11 @@ class ModelUnavailable(ReviewForgeError):
     """The model scorer cannot run here (missing extra, missing or unsafe adapter, bad base)."""
 
 
+class EngineUnavailable(ModelUnavailable):
+    """The llama.cpp engine cannot run here (not installed, conversion or loading failed); with
+    `scorer: auto` the rubric scores instead and says why."""
+
+
 class GitHubError(ReviewForgeError):
     """GitHub refused or failed a request in a way the run cannot recover from."""
 

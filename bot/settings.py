@@ -20,6 +20,10 @@ from review_forge.bot.errors import ConfigError
 DEFAULT_BASE_MODEL = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
 CONFIG_FILE = ".review-forge.yml"
 SCORER_CHOICES = ("auto", "rubric", "model")
+# The model's engine: llama.cpp (quantised GGUF, made for CPUs without bf16) or torch; auto takes
+# llama.cpp when llama-cpp-python is installed. QUANTIZATIONS are llama.cpp's weight formats.
+ENGINE_CHOICES = ("auto", "llama.cpp", "torch")
+QUANTIZATIONS = ("q8_0", "q4_0", "f16", "f32")
 # Where the scores go: a reply under every comment, replies only below reply_threshold, one
 # summary comment per pull request, or nothing public (the job summary only).
 REPLY_CHOICES = ("every", "below", "summary", "none")
@@ -33,6 +37,8 @@ class Config:
     scorer: str = "auto"
     base_model: str = DEFAULT_BASE_MODEL
     adapter: str | None = None  # a folder, or "data-branch" to use the adapter on the data branch
+    engine: str = "auto"
+    quantization: str = "q8_0"
     min_score: int | None = None
     # The bot on GitHub
     data_branch: str = "review-forge-data"
@@ -91,6 +97,8 @@ USER_SETTINGS = (
     "scorer",
     "base_model",
     "adapter",
+    "engine",
+    "quantization",
     "min_score",
     "data_branch",
     "max_replies",
@@ -188,6 +196,14 @@ def _typed(values: dict[str, Any]) -> Config:
     if config.scorer not in SCORER_CHOICES:
         raise ConfigError(
             f"scorer must be one of {', '.join(SCORER_CHOICES)}, got {config.scorer!r}"
+        )
+    if config.engine not in ENGINE_CHOICES:
+        raise ConfigError(
+            f"engine must be one of {', '.join(ENGINE_CHOICES)}, got {config.engine!r}"
+        )
+    if config.quantization not in QUANTIZATIONS:
+        raise ConfigError(
+            f"quantization must be one of {', '.join(QUANTIZATIONS)}, got {config.quantization!r}"
         )
     if config.reply not in REPLY_CHOICES:
         raise ConfigError(f"reply must be one of {', '.join(REPLY_CHOICES)}, got {config.reply!r}")

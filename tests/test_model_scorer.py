@@ -285,8 +285,12 @@ def test_adapter_revision_follows_the_content(adapter_dir, tmp_path):
 
 @pytest.fixture
 def without_torch(tmp_path):
-    """A PYTHONPATH on which `import torch` fails, as after `pip install .` without extras."""
-    (tmp_path / "torch.py").write_text("raise ImportError(\"No module named 'torch'\")\n")
+    """A PYTHONPATH on which `import torch` and `import llama_cpp` fail, as after `pip install .`
+    without extras."""
+    for module in ("torch", "llama_cpp"):
+        (tmp_path / f"{module}.py").write_text(
+            f"raise ImportError(\"No module named '{module}'\")\n"
+        )
     return str(tmp_path)
 
 
