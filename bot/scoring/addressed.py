@@ -20,6 +20,7 @@ this to 100 requests" or "you are right" are not addressed to the scorer.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -52,7 +53,7 @@ _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 # A run of base64 (mixed case and digits) or hex long enough to carry a message; commit ids,
 # Gerrit Change-Ids ("I" and 40 hex) and 64-hex digests are shorter than the bounds.
 _RUN = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{60,}={0,2}(?![\w+/=])")
-_HEX = re.compile(r"(?:0x)?[0-9a-fA-F]{80,}")
+_HEX = r"(?:0x)?[0-9a-fA-F]{80,}"  # compiled on first use (`_compiled`), as are the next
 # Verbs that tell someone to rate or to disregard; then what they point at.
 _OVERRIDE = (
     r"ignore|disregard|forget|override|bypass|ignorier\w*|vergiss|missachte\w*|oubli\w*|"
@@ -87,23 +88,21 @@ _NOUN = (
     r"puntuaci[oó]n|pontos?|punti|voto|балл\w*|оценк\w*|分)"
 )
 _GAP = r"[^.!?\n。！？]{0,60}?"
-_INSTRUCTION = re.compile(
-    rf"(?:(?<![-\w])(?:{_OVERRIDE})(?![-\w])|忽略|忽视|无视|忘记){_GAP}(?:{_RULES})"
+_INSTRUCTION = (
+    rf"(?i:(?:(?<![-\w])(?:{_OVERRIDE})(?![-\w])|忽略|忽视|无视|忘记){_GAP}(?:{_RULES})"
     rf"|(?:{_RATE}){_GAP}{_HIGH}|(?:{_GIVE}){_GAP}{_HIGH}{_GAP}{_NOUN}"
-    rf"|(?:{_GIVE}){_GAP}{_NOUN}{_GAP}{_HIGH}",
-    re.I,
+    rf"|(?:{_GIVE}){_GAP}{_NOUN}{_GAP}{_HIGH})"
 )
 # Role-play aimed at the scorer: "you are ScoreBot", "let's play a game", "act as", "pretend".
-_ROLE_PLAY = re.compile(
-    r"\b(?:you are|you're|du bist|tu es|vous êtes|eres|você é|sei|ты|вы)\s+(?:now\s+|jetzt\s+|"
+_ROLE_PLAY = (
+    r"(?i:\b(?:you are|you're|du bist|tu es|vous êtes|eres|você é|sei|ты|вы)\s+(?:now\s+|jetzt\s+|"
     r"maintenant\s+|ahora\s+|agora\s+|ora\s+|теперь\s+)?(?:a\s+|an\s+|the\s+|ein\w*\s+|un\w*\s+)?"
     r"(?:\w+\s+){0,2}\w*(?:bot|gpt|ai|assistant|grader|scorer|rater|judge|model|модель|бот)\b"
     r"(?:\s+\w+)?(?=\s*(?:[,.;:!?]|(?:and|that|who|which|und|der|die|et|qui|y|que|e|и|который)\b|$))"
     r"|\blet'?s play a game\b|\bplay a game\b|\bpretend (?:to be|you are)\b|"
     r"\brole-?play\b|\bfrom now on,? you\b|\bspielen wir ein spiel\b|\bjouons à un jeu\b|"
     r"\bjuguemos a un juego\b|\bvamos jogar um jogo\b|\bдавай(?:те)? сыграем\b|"
-    r"你现在是|扮演|假装你是|\b\w+bot (?:always|immer|toujours|siempre|sempre|всегда)\b",
-    re.I,
+    r"你现在是|扮演|假装你是|\b\w+bot (?:always|immer|toujours|siempre|sempre|всегда)\b)"
 )
 # Substrings one of which each pattern's match contains, in lower case.
 _INSTRUCTION_ANCHORS = (
@@ -119,16 +118,34 @@ _ROLE_PLAY_ANCHORS = (
     "你现在是", "扮演", "假装",
 )  # fmt: skip
 _DIGIT = re.compile(r"\d")
+
+
+def _any_of(words: list[str]) -> re.Pattern[str]:
+    """A pattern for any of `words`, as a tree of their shared beginnings ("ma(?:ssimo|x)"):
+    `re` tries alternatives one by one, so a tree takes about half the time of a flat list."""
+    tree: dict[str, dict] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here: a longer word with this start adds nothing
+
+    def branch(node: dict[str, dict]) -> str:
+        if "" in node:
+            return ""
+        alternatives = [re.escape(char) + branch(child) for char, child in sorted(node.items())]
+        return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+
+    return re.compile(branch(tree))
+
+
 # On lower-case text: a case-blind alternation is ten times slower in `re`. The anchors outside
 # ASCII are looked for only in text that has such characters: fewer branches for most comments.
-_ANCHORS_ASCII = re.compile(
-    "|".join(re.escape(a) for a in (*_INSTRUCTION_ANCHORS, *_ROLE_PLAY_ANCHORS) if a.isascii())
-)
-_ANCHORS_OTHER = re.compile(
-    "|".join(re.escape(a) for a in (*_INSTRUCTION_ANCHORS, *_ROLE_PLAY_ANCHORS) if not a.isascii())
-)
+_ANCHORS = (*_INSTRUCTION_ANCHORS, *_ROLE_PLAY_ANCHORS)
+_ANCHORS_ASCII = _any_of([a for a in _ANCHORS if a.isascii()])
+_ANCHORS_OTHER = _any_of([a for a in _ANCHORS if not a.isascii()])
 _TEMPLATE_GATE = re.compile(r"[<\[#:：]")
-_SENTENCE = re.compile(r"[^.!?\n。！？]*(?:[.!?。！？]+|\n|$)")
+_SENTENCE = r"[^.!?\n。！？]*(?:[.!?。！？]+|\n|$)"
 
 
 @dataclass(frozen=True)
@@ -162,16 +179,24 @@ def find(body: str) -> Addressed:
         kinds += ["encoded blob"] * ("\0" in text)
         text = text.replace("\0", " ")
     if _anchored(text.lower()):  # one or two searches: most comments skip both patterns
-        for pattern, kind in (
+        for source, kind in (
             (_INSTRUCTION, "instruction to the scorer"),
             (_ROLE_PLAY, "role-play"),
         ):
+            pattern = _compiled(source)
             if pattern.search(text):
                 text = _without_sentences(text, pattern)
                 kinds.append(kind)
     if not kinds:
         return Addressed(body, ())
     return Addressed(text.strip(), tuple(kinds))
+
+
+@functools.cache
+def _compiled(source: str) -> re.Pattern[str]:
+    """`source` compiled on first use: the patterns only a rare comment needs (a few milliseconds
+    each to compile) cost nothing when a process, such as the pre-commit hook, never needs them."""
+    return re.compile(source)
 
 
 def _anchored(lower: str) -> bool:
@@ -185,10 +210,10 @@ def _blob(match: re.Match[str]) -> str:
     """A NUL for a run that reads as base64 (mixed case and digits) or as long hex, else itself."""
     run = match.group()
     mixed = not run.isdigit() and not run.islower() and not run.isupper() and _DIGIT.search(run)
-    return "\0" if mixed or _HEX.fullmatch(run) else run
+    return "\0" if mixed or _compiled(_HEX).fullmatch(run) else run
 
 
 def _without_sentences(text: str, pattern: re.Pattern[str]) -> str:
     """`text` without each sentence in which `pattern` matches."""
-    kept = [s for s in _SENTENCE.findall(text) if not pattern.search(s)]
+    kept = [s for s in _compiled(_SENTENCE).findall(text) if not pattern.search(s)]
     return "".join(kept)

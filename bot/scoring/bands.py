@@ -50,7 +50,8 @@ def note(value: int, options: Sequence[tuple[int, str]], fallback: dict[int, str
     """The first of `options` ((polarity, text), most specific first) that agrees with `value`,
     else the dimension's `fallback` text for the band of `value`."""
     for polarity, text in options:
-        if agrees(value, polarity):
+        low, high = _RANGE[polarity]  # `agrees`, inline: four notes per comment scored
+        if low <= value <= high:
             return text
     return fallback[+1 if value >= 60 else 0 if value >= 40 else -1]
 

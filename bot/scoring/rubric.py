@@ -68,11 +68,11 @@ def _clarity(f: Features, rules: Collection[str]) -> tuple[int, str]:
     specificity = f.specificity if "hunk_words" in rules else f.name_specificity
     value = 20 + 30 * saturate(f.words, 8) + 50 * specificity
     value -= 4 * f.vague + 3 * f.generic + 3 * max(0, f.hedges - 2)
-    value -= min(30, max(0, f.words - 60) / 3) + min(15, max(0, f.longest_sentence - 40) / 2)
+    value -= min(30, max(0, f.words - 60) / 3) + min(15, f.sentence_excess / 2)
     if f.trivial:
         value = min(value, 25)
     v = _clamp(value)
-    long = f.words > 80 or f.longest_sentence > 40
+    long = f.words > 80 or f.sentence_excess > 0
     options: list[tuple[int, str]] = []
     if f.trivial:
         options.append((-1, "too short to say what is meant"))
@@ -200,7 +200,7 @@ def _recommendations(f: Features, dims: dict[str, int]) -> list[str]:
         recs.append("Say what should happen instead, or propose the change.")
     elif f.suggestion and not f.example and dims["actionability"] < 75:
         recs.append("Show the change: a short code snippet or the exact name to use.")
-    if f.words > 80 or f.longest_sentence > 40:
+    if f.words > 80 or f.sentence_excess > 0:
         recs.append("Shorten it: lead with the problem and the fix, one point per sentence.")
     if f.hedges > 2:
         recs.append("State the concern directly; one hedge is enough.")
@@ -245,13 +245,16 @@ def _score_text(comment: Comment, rules: Collection[str]) -> Score:
         notes = ("points back at an earlier comment", "relies on the earlier comment")
         notes += ("repeats an earlier request", "neutral")
         return _fixed(54, _DITTO[0], notes, _DITTO[1])
-    parts = {
-        "clarity": _clarity(f, rules),
-        "completeness": _completeness(f, rules),
-        "actionability": _actionability(f, rules),
-        "constructiveness": _constructiveness(f, rules),
+    clarity, clarity_note = _clarity(f, rules)
+    completeness, completeness_note = _completeness(f, rules)
+    actionability, actionability_note = _actionability(f, rules)
+    constructiveness, constructiveness_note = _constructiveness(f, rules)
+    dims = {
+        "clarity": clarity,
+        "completeness": completeness,
+        "actionability": actionability,
+        "constructiveness": constructiveness,
     }
-    dims = {name: value for name, (value, _) in parts.items()}
     overall = sum(weight * dims[name] for name, weight in _WEIGHTS.items())
     if "points_at_change" in rules and f.hunk_given:  # about this change: only a diff shows it
         overall += _WHERE * (f.specificity - 0.7)
@@ -265,7 +268,12 @@ def _score_text(comment: Comment, rules: Collection[str]) -> Score:
     return Score(
         score=calibrate(overall, _KNOTS),
         dimensions=dims,
-        notes={name: note for name, (_, note) in parts.items()},
+        notes={
+            "clarity": clarity_note,
+            "completeness": completeness_note,
+            "actionability": actionability_note,
+            "constructiveness": constructiveness_note,
+        },
         recommendations=_recommendations(f, dims),
         scorer="rubric",
         model_revision="rubric",

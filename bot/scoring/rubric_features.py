@@ -18,9 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 from review_forge.bot.scoring import lexicon as lx
 from review_forge.bot.scoring.score import Comment
@@ -31,29 +29,31 @@ _READ_LIMIT = 10_000
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
 _INLINE = re.compile(r"`[^`\n]++`")
 _URL = re.compile(r"https?://\S++")
-# A word that reads as code: snake_case, camelCase, call(), a.b, path/to, ns::name, L42. The
-# look-ahead scans each word once from its start, so the time stays linear in the text; the first
-# one skips, in one character-class run, the words without a character any of those needs.
+# A word that reads as code: snake_case, camelCase, call(), a.b, path/to, ns::name, L42, found
+# after the space before it (`_code_words` puts one before the text). The look-ahead scans each
+# word once from its start, so the time stays linear in the text; the first one skips, in one
+# character-class run, the words without a character any of those needs. Every pattern here opens
+# with a character class where it can: `re` then skips to the next such character in C.
 _CODE_TOKEN = re.compile(
-    r"(?<!\S)(?=[^\s_(./:>#A-Z-]*+[_(./:>#A-Z-])"
+    r"\s(?=[^\s_(./:>#A-Z-]*+[_(./:>#A-Z-])"
     r"(?=\S*?(?:\w_\w|[a-z][A-Z]|\w\(|\w\.\w|\w/\w|::|->)|L\d+\b|#\d+\b)\S+"
 )
 _ACK_START = {(word,) for word in lx.ACK_OPENERS}
 # Shouting, exasperation or a smirk: "!!", "?!", "??", ";)" and ":P".
-_SHOUT = re.compile(r"[!?]{2}|;-?\)|:-?[pP]\b")
+_SHOUT = re.compile(r"[!?;:](?:(?<=[!?])[!?]|(?<=;)-?\)|(?<=:)-?[pP]\b)")
 _SUBSTITUTION = re.compile(r"(?<![\w/])s/[^/\s]+/[^/\n]*/")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}+")
 _FILENAME = re.compile(r"[\w.-]+")
 _NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # snake_case and camelCase parts
 _CODE_LIKE = re.compile(r"_|[a-z][A-Z]|\d")
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n")
+_LONG_SENTENCE = 40  # words: a sentence longer than this is hard to follow
 _CLAUSES = re.compile(r"(?<=[.!?])\s+|\n")  # a ";" or ":" does not start a new sentence
 # Evidence the author can check: a number (a status code, a line, a size), an error's name, a link,
 # or quoted output.
 _EVIDENCE = re.compile(r'\d|link|"[^"\n]{3,}"')
 _ERROR_NAME = re.compile(r"\w(?:Error|Exception)\b")
-_SHOUT_MARKS = ("!!", "!?", "?!", "??", ";)", ";-)", ":p", ":P", ":-")
-_CAPS = re.compile(r"\b[A-Z]{4,}\b")
+_CAPS = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]{3,}\b")  # a word of four or more capitals
 _QUOTED = re.compile(r'"[^"\n]*+"')  # proposed wording or a message, not the reviewer's own words
 
 
@@ -86,7 +86,7 @@ class Features:
     praise_only: bool
     generic: int
     vague: int
-    longest_sentence: int
+    sentence_excess: int  # words past 40 in the longest sentence: it is hard to follow
     severe: tuple[str, ...]
     mild: tuple[str, ...]
     blame: bool
@@ -119,8 +119,8 @@ def features(comment: Comment, row_phrases: bool = False) -> Features:
 
     `row_phrases`: also except the hostile-looking phrases of `lexicon.NOT_HOSTILE_ROWS`.
     """
-    words = len(comment.body.split())
-    raw = comment.body.strip()[:_READ_LIMIT]
+    body, hunk = comment.body, comment.diff_hunk
+    raw = body.strip()[:_READ_LIMIT]
     # Each pattern runs only when the characters it needs are there: most comments have no
     # code span, link, quote or "so" clause, and the rubric runs on every comment of a batch.
     has_code = "`" in raw
@@ -129,63 +129,75 @@ def features(comment: Comment, row_phrases: bool = False) -> Features:
         outside_code = _INLINE.sub(" ", _FENCE.sub(" ", raw) if "```" in raw else raw)
     links = len(_URL.findall(raw)) if "http" in raw else 0
     prose_raw = _URL.sub(" link ", outside_code) if links else outside_code
-    # Tokenised once: a sentence's tokens are the prose's tokens between two sentence breaks.
-    sentences = [lx.words(s) for s in _SENTENCE.split(lx.fold(prose_raw))]
-    prose = lx.Text(prose_raw, tuple(chain.from_iterable(sentences)))
-    hunk_idents = _hunk_identifiers(comment.diff_hunk)
-    named = ()
+    # Tokenised once and looked up in every word list at once (`lx.Text`); split into sentences
+    # only when the comment is long enough for one to run past `_LONG_SENTENCE` words.
+    folded = lx.fold(prose_raw)
+    prose = lx.Text(prose_raw, tuple(lx.words(folded)))
+    tokens, hits = prose.tokens, prose.hits
+    named: tuple[str, ...] = ()
+    hunk_idents = _hunk_identifiers(hunk) if hunk else frozenset()
     if hunk_idents:
         named = tuple(sorted(hunk_idents.intersection(_IDENT.findall(raw))))
-    filename = (comment.path or "").rsplit("/", 1)[-1]
-    if _FILENAME.fullmatch(filename) and filename in raw:  # notes quote it: plain names only
-        named += (filename,)
-    named_lower = {name.lower() for name in named}
+    if comment.path:
+        filename = comment.path.rsplit("/", 1)[-1]
+        if _FILENAME.fullmatch(filename) and filename in raw:  # notes quote it: plain names only
+            named += (filename,)
     suggestion = (
-        lx.SUGGESTION.any(prose)
-        or any(_requests(tokens) for tokens in sentences)
+        lx.SUGGESTION in hits
+        or lx.REQUEST.search("\n" + folded) is not None
         or ("s/" in raw and _SUBSTITUTION.search(raw) is not None)
     )
-    problem = lx.PROBLEM.any(prose)
-    behaviour = problem or lx.BEHAVIOUR.any(prose)
-    expected = lx.EXPECTED.any(prose)
+    problem = lx.PROBLEM in hits
+    behaviour = problem or lx.BEHAVIOUR in hits
+    expected = lx.EXPECTED in hits
     question = "?" in prose_raw
     short = len(raw) <= 40  # whole-comment patterns only make sense for a few words
     severe, mild = lx.hostile(prose_raw, prose, row_phrases)
-    code_refs = raw.count("`") // 2 + len(_CODE_TOKEN.findall(outside_code))
+    code_refs = raw.count("`") // 2 + len(_CODE_TOKEN.findall(" " + outside_code))
+    hunk_words = 0
+    if hunk_idents:
+        named_lower = {name.lower() for name in named}
+        hunk_words = len(_hunk_words(hunk).intersection(tokens) - named_lower)
     return Features(
-        words=words,
+        words=len(body.split()),
         chars=len(raw),
-        trivial=short and bool(lx.TRIVIAL.match(raw)),
-        back_reference=short and bool(lx.BACK_REFERENCE.match(raw)),
+        trivial=short and lx.TRIVIAL.match(raw) is not None,
+        back_reference=short and lx.BACK_REFERENCE.match(raw) is not None,
         code_refs=code_refs,
         hunk_refs=named,
         hunk_given=bool(hunk_idents),
-        hunk_words=len(_hunk_words(comment.diff_hunk).intersection(prose.tokens) - named_lower),
-        hunk_hint=_hunk_hint(comment.diff_hunk),
+        hunk_words=hunk_words,
+        hunk_hint=_hunk_hint(hunk) if hunk else None,
         links=links,
-        reason=lx.REASON.any(prose) or ("so" in prose.tokens and _consequence_in(prose_raw)),
+        reason=lx.REASON in hits or ("so" in tokens and _consequence_in(prose_raw)),
         expected=expected,
         suggestion=suggestion,
         example=(suggestion or expected) and (has_code or code_refs > 0),
         problem=problem,
         behaviour=behaviour,
-        cosmetic=lx.COSMETIC.any(prose) and not behaviour,
+        cosmetic=lx.COSMETIC in hits and not behaviour,
         question=question,
-        waiver=lx.WAIVER.any(prose),
-        aside=lx.ASIDE.any(prose) or prose.tokens[:1] in _ACK_START,
-        hedges=lx.HEDGE.count(prose),
-        polite=lx.POLITE.any(prose),
-        praise_only=lx.PRAISE.any(prose) and not (suggestion or problem or expected or question),
-        generic=lx.GENERIC.count(prose),
-        vague=lx.VAGUE.count(prose),
-        longest_sentence=max(map(len, sentences), default=0),
+        waiver=lx.WAIVER in hits,
+        aside=lx.ASIDE in hits or tokens[:1] in _ACK_START,
+        hedges=len(hits.get(lx.HEDGE, ())),
+        polite=lx.POLITE in hits,
+        praise_only=lx.PRAISE in hits and not (suggestion or problem or expected or question),
+        generic=len(hits.get(lx.GENERIC, ())),
+        vague=len(hits.get(lx.VAGUE, ())),
+        sentence_excess=_sentence_excess(folded) if len(tokens) > _LONG_SENTENCE else 0,
         severe=severe,
         mild=mild,
-        blame=lx.BLAME.any(prose),
-        shouting=_shout_marks(raw) or _shouts(prose_raw),
-        second_person=_second_person(prose.tokens),
+        blame=lx.BLAME in hits,
+        shouting=_SHOUT.search(raw) is not None or _shouts(prose_raw),
+        second_person=_second_person(tokens),
         evidence=code_refs > 0 or _evidence(prose_raw),
     )
+
+
+def _sentence_excess(folded: str) -> int:
+    """Words past `_LONG_SENTENCE` in the longest sentence of `folded` text."""
+    longest = max(len(lx.words(sentence)) for sentence in _SENTENCE.split(folded))
+    return max(0, longest - _LONG_SENTENCE)
 
 
 def _consequence_in(prose: str) -> bool:
@@ -214,6 +226,8 @@ def _consequence(sentence: str) -> bool:
 
 def _second_person(tokens: tuple[str, ...]) -> int:
     """How often the comment talks about "you" rather than asking "can you ..." or "you could"."""
+    if lx.SECOND_PERSON.isdisjoint(tokens):  # most comments: no loop over the tokens
+        return 0
     count = 0
     for i, token in enumerate(tokens):
         if token in lx.SECOND_PERSON:
@@ -221,16 +235,6 @@ def _second_person(tokens: tuple[str, ...]) -> int:
             after = tokens[i + 1] if i + 1 < len(tokens) else ""
             count += before not in lx.REQUEST_BEFORE and after not in lx.MODAL_AFTER
     return count
-
-
-def _requests(tokens: Sequence[str]) -> bool:
-    """A sentence that starts (after "nit:", "please", ...) with a verb like "rename"."""
-    for token in tokens[:4]:
-        if token in lx.IMPERATIVE:
-            return True
-        if token not in lx.LEAD_IN:
-            return False
-    return False
 
 
 @functools.lru_cache(maxsize=64)  # a batch often scores several comments on one hunk
@@ -268,11 +272,6 @@ def _shouts(prose: str) -> bool:
     """Several all-capital words in a row of prose (not constants like MAX_SIZE or NULL)."""
     caps = _CAPS.findall(prose)
     return len(caps) >= 3 and len(caps) * 4 > len(prose.split())
-
-
-def _shout_marks(raw: str) -> bool:
-    """Marks like "!!", "?!" or ";)" (`_SHOUT`), searched for only when such a mark is there."""
-    return any(mark in raw for mark in _SHOUT_MARKS) and _SHOUT.search(raw) is not None
 
 
 def _evidence(prose: str) -> bool:
