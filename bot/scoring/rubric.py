@@ -60,6 +60,21 @@ CANDIDATE_RULES = (
 RULES = frozenset({"second_person", "asides", "points_at_change"})
 
 
+# Each dimension's note by polarity when none of its specific notes agrees with the number.
+_CLARITY_FALLBACK = {+1: "specific and readable", 0: "readable, but vague about where", -1: "vague"}
+_COMPLETENESS_FALLBACK = {
+    +1: "detailed: tells the author what is at stake",
+    0: "gives some detail, but leaves the author to work out the rest",
+    -1: "too brief to tell the author what is wrong, why, and what to do",
+}
+_ACTIONABILITY_FALLBACK = {
+    +1: "the author can tell what to do",
+    0: "leaves the change to the author's guess",
+    -1: "does not say what to change",
+}
+_CONSTRUCTIVENESS_FALLBACK = {+1: "civil", 0: "neutral", -1: "does not help the author"}
+
+
 def _clamp(value: float) -> int:
     return max(0, min(100, round(value)))
 
@@ -86,8 +101,7 @@ def _clarity(f: Features, rules: Collection[str]) -> tuple[int, str]:
     else:
         options += [(0, "readable, but does not name the code it means")]
         options += [(-1, "does not name the code it means")]
-    fallback = {+1: "specific and readable", 0: "readable, but vague about where", -1: "vague"}
-    return v, note(v, options, fallback)
+    return v, note(v, options, _CLARITY_FALLBACK)
 
 
 def _completeness(f: Features, rules: Collection[str]) -> tuple[int, str]:
@@ -115,12 +129,7 @@ def _completeness(f: Features, rules: Collection[str]) -> tuple[int, str]:
         options += [(0, "says what to change, but not why")]
     else:
         options += [(-1, "gives neither a reason nor the expected outcome")]
-    fallback = {
-        +1: "detailed: tells the author what is at stake",
-        0: "gives some detail, but leaves the author to work out the rest",
-        -1: "too brief to tell the author what is wrong, why, and what to do",
-    }
-    return v, note(v, options, fallback)
+    return v, note(v, options, _COMPLETENESS_FALLBACK)
 
 
 def _actionability(f: Features, rules: Collection[str]) -> tuple[int, str]:
@@ -145,12 +154,7 @@ def _actionability(f: Features, rules: Collection[str]) -> tuple[int, str]:
         options += [(0, "asks a question but requests nothing")]
     else:
         options += [(-1, "does not say what to change")]
-    fallback = {
-        +1: "the author can tell what to do",
-        0: "leaves the change to the author's guess",
-        -1: "does not say what to change",
-    }
-    return v, note(v, options, fallback)
+    return v, note(v, options, _ACTIONABILITY_FALLBACK)
 
 
 def _constructiveness(f: Features, rules: Collection[str]) -> tuple[int, str]:
@@ -177,8 +181,7 @@ def _constructiveness(f: Features, rules: Collection[str]) -> tuple[int, str]:
     elif f.reason or f.suggestion:
         options += [(+1, "civil, and helps the author improve")]
     options.append((0, "neutral, but gives the author little to work with"))
-    fallback = {+1: "civil", 0: "neutral", -1: "does not help the author"}
-    return v, note(v, options, fallback)
+    return v, note(v, options, _CONSTRUCTIVENESS_FALLBACK)
 
 
 def _recommendations(f: Features, dims: dict[str, int]) -> list[str]:

@@ -93,25 +93,12 @@ class Features:
     shouting: bool
     second_person: int
     evidence: bool
-
-    @property
-    def specificity(self) -> float:
-        """0-1: how precisely the comment points at code; the first reference counts most.
-
-        With a diff only the change counts: other code-like words are about code elsewhere, or
-        made up. A word from the change's names ("retry" for `max_retries`) counts half a name:
-        it shows the comment talks about this change, less precisely than the name itself.
-        """
-        if self.hunk_given:
-            return saturate(len(self.hunk_refs) + self.hunk_words / 2, 1)
-        return saturate(self.code_refs, 2)
-
-    @property
-    def name_specificity(self) -> float:
-        """`specificity` counting only whole names from the change, not words of them."""
-        if self.hunk_given:
-            return saturate(len(self.hunk_refs), 1)
-        return saturate(self.code_refs, 2)
+    # 0-1: how precisely the comment points at code; the first reference counts most. With a diff
+    # only the change counts: other code-like words are about code elsewhere, or made up. A word
+    # from the change's names ("retry" for `max_retries`) counts half a name: it shows the comment
+    # talks about this change, less precisely than the name itself.
+    specificity: float
+    name_specificity: float  # `specificity` counting only whole names from the change
 
 
 def features(comment: Comment, row_phrases: bool = False) -> Features:
@@ -191,6 +178,10 @@ def features(comment: Comment, row_phrases: bool = False) -> Features:
         shouting=_SHOUT.search(raw) is not None or _shouts(prose_raw),
         second_person=_second_person(tokens),
         evidence=code_refs > 0 or _evidence(prose_raw),
+        specificity=(
+            saturate(len(named) + hunk_words / 2, 1) if hunk_idents else saturate(code_refs, 2)
+        ),
+        name_specificity=saturate(len(named), 1) if hunk_idents else saturate(code_refs, 2),
     )
 
 
