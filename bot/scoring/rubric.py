@@ -56,8 +56,10 @@ CANDIDATE_RULES = (
     "points_at_change",  # naming the change's code (or words of its names) adds to the score
     "ditto",  # "ditto"/"same" alone: a fixed middling score (fitted to OpenDev rows)
     "row_phrases",  # hostile-looking phrases excepted for one or two rows of one data set
+    "technical",  # naming the code and giving numbers adds to Constructiveness: about the work
+    "words",  # Completeness reads the length in words, and in characters only in part
 )
-RULES = frozenset({"second_person", "asides", "points_at_change"})
+RULES = frozenset({"second_person", "asides", "points_at_change", "technical"})
 
 
 # Each dimension's note by polarity when none of its specific notes agrees with the number.
@@ -109,7 +111,11 @@ def _completeness(f: Features, rules: Collection[str]) -> tuple[int, str]:
     # the characters it takes to say them (diminishing returns), and where in the code.
     why, fix = f.reason or f.problem, f.expected or f.suggestion
     evidence = f.evidence and "evidence" in rules
-    info = math.log1p(f.chars) + 0.25 * (f.problem + f.reason + fix + evidence)
+    if "words" in rules:  # what it says in words; characters add what code and names tell
+        length = 0.6 * math.log1p(f.words) + 0.5 * math.log1p(f.chars)
+    else:
+        length = math.log1p(f.chars)
+    info = length + 0.25 * (f.problem + f.reason + fix + evidence)
     info += 0.7 * f.specificity - 0.25 * f.cosmetic
     if "asides" in rules:
         info -= 0.6 * (f.aside + f.praise_only + f.waiver)
@@ -162,6 +168,8 @@ def _constructiveness(f: Features, rules: Collection[str]) -> tuple[int, str]:
     value += 8 * min(2, f.hedges) + 6 * saturate(f.words, 20) - 8 * f.blame - 10 * f.shouting
     personal = f.second_person if "second_person" in rules else 0
     value -= 5 * min(4, personal)
+    if "technical" in rules:  # talking about the code, with numbers: about the work, not a person
+        value += 8 * f.specificity + 4 * f.evidence
     if f.trivial:
         value = min(value, 55)
     if f.severe:
