@@ -56,6 +56,7 @@ CANDIDATE_RULES = (
     "points_at_change",  # naming the change's code (or words of its names) adds to the score
     "ditto",  # "ditto"/"same" alone: a fixed middling score (fitted to OpenDev rows)
     "row_phrases",  # hostile-looking phrases excepted for one or two rows of one data set
+    "cosmetic",  # a point about layout or wording only tells the author less (Completeness)
     "technical",  # naming the code and giving numbers adds to Constructiveness: about the work
     "words",  # Completeness reads the length in words, and in characters only in part
 )
@@ -116,7 +117,9 @@ def _completeness(f: Features, rules: Collection[str]) -> tuple[int, str]:
     else:
         length = math.log1p(f.chars)
     info = length + 0.25 * (f.problem + f.reason + fix + evidence)
-    info += 0.7 * f.specificity - 0.25 * f.cosmetic
+    info += 0.7 * f.specificity
+    if "cosmetic" in rules:
+        info -= 0.25 * f.cosmetic
     if "asides" in rules:
         info -= 0.6 * (f.aside + f.praise_only + f.waiver)
     value = 23 * (info - 2.6)
