@@ -118,6 +118,7 @@ _ROLE_PLAY_ANCHORS = (
     "你现在是", "扮演", "假装",
 )  # fmt: skip
 _DIGIT = re.compile(r"\d")
+_SCORE_GATE = re.compile(r"[:=：][ \t*]*\d")  # what every `_SCORE_LINE` holds: a number after ":"
 
 
 def _any_of(words: list[str]) -> re.Pattern[str]:
@@ -171,7 +172,7 @@ def find(body: str) -> Addressed:
         text = text[: template.start()]
         kinds.append("fake chat turn or template token")
     digits = _DIGIT.search(text) is not None  # a score line, a "100" and a blob all need one
-    if digits:
+    if digits and _SCORE_GATE.search(text) is not None:
         text, hits = _SCORE_LINE.subn("", text)
         kinds += ["score line"] * bool(hits)
     if digits and len(text) >= 60:
