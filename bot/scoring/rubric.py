@@ -58,9 +58,10 @@ CANDIDATE_RULES = (
     "row_phrases",  # hostile-looking phrases excepted for one or two rows of one data set
     "cosmetic",  # a point about layout or wording only tells the author less (Completeness)
     "technical",  # naming the code and giving numbers adds to Constructiveness: about the work
+    "no_request",  # thinking aloud or waving the code through lowers the overall score
     "words",  # Completeness reads the length in words, and in characters only in part
 )
-RULES = frozenset({"second_person", "asides", "points_at_change", "technical"})
+RULES = frozenset({"second_person", "asides", "points_at_change", "technical", "no_request"})
 
 
 # Each dimension's note by polarity when none of its specific notes agrees with the number.
@@ -270,6 +271,8 @@ def _score_text(comment: Comment, rules: Collection[str]) -> Score:
         "constructiveness": constructiveness,
     }
     overall = sum(weight * dims[name] for name, weight in _WEIGHTS.items())
+    if "no_request" in rules and (f.aside or f.waiver):  # asks the author for nothing
+        overall -= 8
     if "points_at_change" in rules and f.hunk_given:  # about this change: only a diff shows it
         overall += _WHERE * (f.specificity - 0.7)
     # A comment is only as good as what the author can do with it, and hostility spoils it.
