@@ -61,7 +61,9 @@ CANDIDATE_RULES = (
     "no_request",  # thinking aloud or waving the code through lowers the overall score
     "words",  # Completeness reads the length in words, and in characters only in part
 )
-RULES = frozenset({"second_person", "asides", "points_at_change", "technical", "no_request"})
+RULES = frozenset(
+    {"second_person", "asides", "points_at_change", "technical", "no_request", "words"}
+)
 
 
 # Each dimension's note by polarity when none of its specific notes agrees with the number.
@@ -110,7 +112,7 @@ def _clarity(f: Features, rules: Collection[str]) -> tuple[int, str]:
 
 def _completeness(f: Features, rules: Collection[str]) -> tuple[int, str]:
     # What the comment tells the author: the problem, the reason, the fix and the evidence, with
-    # the characters it takes to say them (diminishing returns), and where in the code.
+    # the words it takes to say them (diminishing returns), and where in the code.
     why, fix = f.reason or f.problem, f.expected or f.suggestion
     evidence = f.evidence and "evidence" in rules
     if "words" in rules:  # what it says in words; characters add what code and names tell
@@ -227,7 +229,7 @@ def _recommendations(f: Features, dims: dict[str, int]) -> list[str]:
 _WEIGHTS = {"clarity": 0.35, "completeness": 0.35, "actionability": 0.15, "constructiveness": 0.15}
 # Raw weighted score -> shown score: moves the bands so that people's labels land in the matching
 # ones on labelled reviews; monotone, so the order of comments is unchanged.
-_KNOTS = ((0, 0), (32, 25), (45, 45), (53, 52), (56, 60), (63, 66), (73, 75), (100, 100))
+_KNOTS = ((0, 0), (26, 22), (36, 37), (40, 45), (52, 60), (57, 64), (70, 75), (100, 100))
 _WHERE = 20  # raw points between naming nothing of the change and naming it; centred on 0.7, which
 # keeps the bands where people's labels put them (README, "How good is the score?")
 _DITTO = ((45, 45, 65, 65), "Say in a few words what applies here too, so it reads on its own.")
