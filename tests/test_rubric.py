@@ -123,6 +123,34 @@ PAIRS = [
         +1,
     ),
     (
+        "talking about the code: its name",
+        Comment("This is wrong here, please look at it again."),
+        Comment("`retry()` is wrong here, please look at it again."),
+        "constructiveness",
+        +1,
+    ),
+    (
+        "thinking aloud instead of asking",
+        Comment("The timeout of the retry loop should be shorter than the request's."),
+        Comment("Curious: the timeout of the retry loop seems longer than the request's."),
+        "score",
+        -1,
+    ),
+    (
+        "naming only code that is not in the change",
+        Comment("This counter should start at one, not zero.", diff_hunk=HUNK),
+        Comment("This `retry_total` should start at one, not zero.", diff_hunk=HUNK),
+        "score",
+        -1,
+    ),
+    (
+        "what the comment says, not how long its names are",
+        Comment("Use `ConnectionPoolManagerFactoryProvider.create_default_instance()` there."),
+        Comment("Use a pool here: a new connection per call is slow."),
+        "completeness",
+        +1,
+    ),
+    (
         "far too long for one point",
         Comment(
             "Please move the retry loop into `fetch_with_retries()` so the caller only sees one "

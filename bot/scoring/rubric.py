@@ -60,9 +60,10 @@ CANDIDATE_RULES = (
     "technical",  # naming the code and giving numbers adds to Constructiveness: about the work
     "no_request",  # thinking aloud or waving the code through lowers the overall score
     "words",  # Completeness reads the length in words, and in characters only in part
+    "elsewhere",  # with a diff, naming only code that is not in it lowers the overall score
 )
 RULES = frozenset(
-    {"second_person", "asides", "points_at_change", "technical", "no_request", "words"}
+    {"second_person", "asides", "points_at_change", "technical", "no_request", "words", "elsewhere"}
 )
 
 
@@ -206,9 +207,11 @@ def _recommendations(f: Features, dims: dict[str, int]) -> list[str]:
         )
     if f.trivial or f.praise_only:
         recs.append("Say what you checked and why it is fine, or what should change.")
+    hint = f" (e.g. `{f.hunk_hint}`)" if f.hunk_hint else ""
     if not (f.hunk_refs or f.code_refs):
-        hint = f" (e.g. `{f.hunk_hint}`)" if f.hunk_hint else ""
         recs.append(f"Name the function, variable or line you mean{hint}.")
+    elif f.elsewhere:
+        recs.append(f"Name the code of this change you mean{hint}: what it names is not in it.")
     if not f.reason and not f.trivial:
         recs.append("Add the reason: what goes wrong, or what gets better, because of this.")
     if f.question and not f.suggestion:
@@ -275,6 +278,8 @@ def _score_text(comment: Comment, rules: Collection[str]) -> Score:
     overall = sum(weight * dims[name] for name, weight in _WEIGHTS.items())
     if "no_request" in rules and (f.aside or f.waiver):  # asks the author for nothing
         overall -= 8
+    if "elsewhere" in rules and f.elsewhere:  # the code it names is not in this change
+        overall -= 15
     if "points_at_change" in rules and f.hunk_given:  # about this change: only a diff shows it
         overall += _WHERE * (f.specificity - 0.7)
     # A comment is only as good as what the author can do with it, and hostility spoils it.

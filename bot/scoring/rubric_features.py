@@ -97,6 +97,8 @@ class Features:
     # only the change counts: other code-like words are about code elsewhere, or made up. A word
     # from the change's names ("retry" for `max_retries`) counts half a name: it shows the comment
     # talks about this change, less precisely than the name itself.
+    # With a diff: the comment names code, none of it from the change (code elsewhere, or made up)
+    elsewhere: bool
     specificity: float
     name_specificity: float  # `specificity` counting only whole names from the change
 
@@ -178,6 +180,7 @@ def features(comment: Comment, row_phrases: bool = False) -> Features:
         shouting=_SHOUT.search(raw) is not None or _shouts(prose_raw),
         second_person=_second_person(tokens),
         evidence=code_refs > 0 or _evidence(prose_raw),
+        elsewhere=bool(hunk_idents) and code_refs > 0 and not named,
         specificity=(
             saturate(len(named) + hunk_words / 2, 1) if hunk_idents else saturate(code_refs, 2)
         ),
