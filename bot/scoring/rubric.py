@@ -41,6 +41,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from review_forge.bot.scoring import addressed
+from review_forge.bot.scoring.advice import recommendations
 from review_forge.bot.scoring.bands import calibrate, note
 from review_forge.bot.scoring.rubric_features import Features, features, saturate
 from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score
@@ -199,34 +200,6 @@ def _constructiveness(f: Features, rules: Collection[str]) -> tuple[int, str]:
     return v, note(v, options, _CONSTRUCTIVENESS_FALLBACK)
 
 
-def _recommendations(f: Features, dims: dict[str, int]) -> list[str]:
-    recs: list[str] = []
-    if f.severe or f.mild or f.blame or f.shouting:
-        recs.append(
-            "Drop the judgement words and describe what the code does wrong, not who did it."
-        )
-    if f.trivial or f.praise_only:
-        recs.append("Say what you checked and why it is fine, or what should change.")
-    hint = f" (e.g. `{f.hunk_hint}`)" if f.hunk_hint else ""
-    if not (f.hunk_refs or f.code_refs):
-        recs.append(f"Name the function, variable or line you mean{hint}.")
-    elif f.elsewhere:
-        recs.append(f"Name the code of this change you mean{hint}: what it names is not in it.")
-    if not f.reason and not f.trivial:
-        recs.append("Add the reason: what goes wrong, or what gets better, because of this.")
-    if f.question and not f.suggestion:
-        recs.append("Turn the question into a request: say what you would change and why.")
-    elif not (f.expected or f.suggestion) and not f.praise_only:
-        recs.append("Say what should happen instead, or propose the change.")
-    elif f.suggestion and not f.example and dims["actionability"] < 75:
-        recs.append("Show the change: a short code snippet or the exact name to use.")
-    if f.words > 80 or f.sentence_excess > 0:
-        recs.append("Shorten it: lead with the problem and the fix, one point per sentence.")
-    if f.hedges > 2:
-        recs.append("State the concern directly; one hedge is enough.")
-    return recs or ["Nothing essential is missing: it is specific, reasoned and actionable."]
-
-
 # Clarity and completeness carry how specific and substantive a comment is, which people's
 # judgements follow most (README, "How good is the score?").
 _WEIGHTS = {"clarity": 0.35, "completeness": 0.35, "actionability": 0.15, "constructiveness": 0.15}
@@ -298,7 +271,7 @@ def _score_text(comment: Comment, rules: Collection[str]) -> Score:
             "actionability": actionability_note,
             "constructiveness": constructiveness_note,
         },
-        recommendations=_recommendations(f, dims),
+        recommendations=recommendations(f, dims),
         scorer="rubric",
         model_revision="rubric",
     )
