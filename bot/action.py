@@ -19,6 +19,7 @@ from github import Github, GithubException
 from github.PullRequest import PullRequest
 
 from review_forge.bot.errors import GitHubError, InputError
+from review_forge.bot.feedback import explore
 from review_forge.bot.github import event as activities
 from review_forge.bot.github import runner, summary, writes
 from review_forge.bot.github.client import paged
@@ -160,7 +161,8 @@ def _reply_all(
             results.append(Result(reply, score, QUIET))
             continue
         about = None if reply.target.kind == REVIEW else reply.target.html_url
-        body = render_reply(score, reply.target.id, about=about, server_url=config.server_url)
+        shown = explore.posted(score, reply.target.id, config.explore)
+        body = render_reply(shown, reply.target.id, about=about, server_url=config.server_url)
         url, status, read_only, why = _attempt(
             lambda reply=reply, body=body: writes.write_reply(
                 pull, objects.get(reply.update), reply.target, body, config, sleep

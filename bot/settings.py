@@ -45,6 +45,9 @@ class Config:
     max_replies: int = 20
     reply: str = "every"
     reply_threshold: int = 50  # with reply: below, comments scoring below this get a reply
+    # A reply's score moves by up to this many points, fixed per comment, so that 👍/👎 can tell
+    # too high from too low (bot/feedback/explore.py); 0 posts the scorer's score as it is.
+    explore: int = 10
     bot_login: str = "github-actions[bot]"
     score_issue_comments: bool = False
     ignore_reviewer_reactions: bool = True
@@ -104,6 +107,7 @@ USER_SETTINGS = (
     "max_replies",
     "reply",
     "reply_threshold",
+    "explore",
     "bot_login",
     "score_issue_comments",
     "ignore_reviewer_reactions",
@@ -112,6 +116,8 @@ USER_SETTINGS = (
     "github_write_interval",
     "collect_lookback_days",
 )
+
+MAX_EXPLORE = 25  # beyond this, a reply's score says more about the offset than the comment
 
 _RUN_ENV = {
     "github_token": "GITHUB_TOKEN",
@@ -210,6 +216,10 @@ def _typed(values: dict[str, Any]) -> Config:
     if not 0 <= config.reply_threshold <= 100:
         raise ConfigError(
             f"reply_threshold must be between 0 and 100, got {config.reply_threshold}"
+        )
+    if not 0 <= config.explore <= MAX_EXPLORE:
+        raise ConfigError(
+            f"explore must be between 0 and {MAX_EXPLORE} points, got {config.explore}"
         )
     if config.min_score is not None and not 0 <= config.min_score <= 100:
         raise ConfigError(f"min_score must be between 0 and 100, got {config.min_score}")

@@ -149,9 +149,10 @@ def test_a_created_comment_gets_exactly_one_reply_with_the_marker(gh, action):
     posted = find_score(reply["body"])
     assert writes(gh) == [f"POST /repos/octo-org/octo-repo/pulls/{PR}/comments/{cid}/replies"]
     assert run.outputs["scored"] == "1" and run.outputs["replies"] == "1"
-    assert run.outputs["score"] == str(posted["score"])
+    own = int(run.outputs["score"])  # the scorer's; the reply's may carry the explore offset
+    assert abs(posted["score"] - own) <= 10
     assert json.loads(run.outputs["report"]) == [{
-        "comment_id": cid, "score": posted["score"], "reply": "posted",
+        "comment_id": cid, "score": own, "reply": "posted",
         "reply_url": f"https://github.com/octo-org/octo-repo/pull/{PR}#discussion_r{reply_id}",
         "comment_url": event["comment"]["html_url"],
     }]  # fmt: skip
@@ -177,7 +178,7 @@ def test_the_same_event_again_edits_the_reply(gh, action):
 
 def test_an_edited_comment_updates_the_reply_with_the_new_score(gh, action):
     cid, event = seed(gh, body="meh")
-    action(RC, event)
+    action(RC, event, explore="0")
     (reply_id,) = bot_replies(gh)
     before = find_score(gh.repo.review_comments[reply_id]["body"])["score"]
     better = ("Please rename `tmp` to `retry_count`, because the loop below reads it as the "
@@ -186,7 +187,7 @@ def test_an_edited_comment_updates_the_reply_with_the_new_score(gh, action):
     _, edited = seed(gh, f"{RC}.edited", body=better)
     edited["comment"]["id"] = cid
 
-    run = action(RC, edited)
+    run = action(RC, edited, explore="0")
 
     assert run.code == 0, run.stderr
     assert list(bot_replies(gh)) == [reply_id]
@@ -514,6 +515,36 @@ def test_bad_input_is_one_line_and_exit_2(gh, action, capsys, tmp_path):
     (tmp_path / "event.json").write_text(json.dumps(seed(gh)[1]), encoding="utf-8")
     assert main(["action"]) == 2
     assert "no GitHub token" in capsys.readouterr().err
+    assert gh.requests == []
+
+
+def test_the_reply_carries_the_explore_offset_and_the_outputs_do_not(gh, action):
+    """What people react to moves by a fixed offset per comment (so 👍/👎 can tell too high from
+    too low); the step's outputs, which a workflow may gate on, stay the scorer's own."""
+    _, event = seed(gh, body="Nit: rename `tmp` to `retries`.")
+    seen = []
+    for explore in ("0", "10", "10", "25"):
+        run = action(RC, event, explore=explore)
+        ((_, reply),) = bot_replies(gh).items()  # one reply, edited on every run
+        seen.append((find_score(reply["body"])["score"], int(run.outputs["score"])))
+
+    own = seen[0][1]
+    assert [o for _, o in seen] == [own] * 4
+    assert seen[0][0] == own
+    assert seen[1] == seen[2]  # the same comment, the same offset on every run
+    assert 0 < abs(seen[1][0] - own) <= 10
+    assert abs(seen[3][0] - own) <= 25
+
+
+@pytest.mark.parametrize("value", ["-1", "26", "ten"])
+def test_an_explore_setting_out_of_range_is_one_line_and_exit_2(gh, action, value):
+    _, event = seed(gh)
+
+    run = action(RC, event, explore=value)
+
+    assert run.code == 2
+    assert run.stderr.startswith("review-forge: error: ") and run.stderr.count("\n") == 1
+    assert "explore" in run.stderr
     assert gh.requests == []
 
 
