@@ -154,10 +154,9 @@ def test_the_adapter_is_applied_as_torch_merges_it(taught_dir, wide_adapter, cac
     plain = load_llama(str(taught_dir), None, cache, "f32")
     theirs = torch_fp32(taught_dir, wide_adapter)
     answers, reference = ours.generate_ids(comments), theirs.generate_ids(comments)
-    # The adapter makes the model write noise; both engines write the same noise, up to where
-    # two nearly tied tokens may fall differently in the two engines' float32 arithmetic.
-    for mine, expected in zip(answers, reference, strict=True):
-        assert mine[:24] == expected[:24]
+    # The adapter makes the model write noise, where two tokens are often nearly tied: in F32
+    # (float32 attention too) both engines still write the same noise, token for token.
+    assert answers == reference
     assert answers != plain.generate_ids(comments)
     assert ours.revision == adapter_revision(wide_adapter)
 
@@ -253,3 +252,22 @@ def test_an_unknown_engine_or_quantisation_is_one_line_and_exit_2(line, words, t
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"review-forge: error: {words}\n"
+
+
+def test_answers_that_repeat_the_rubrics_take_fewer_steps_and_stay_the_same(
+    tiny_model_dir, tmp_path
+):
+    # Taught the rubric's own answers, as the retrain starts: drafts from the rubric's answer hit.
+    comments = [c for c, _ in TAUGHT]
+    lessons = [(c, render(score_comment(c))) for c in comments]
+    taught = teach(shutil.copytree(tiny_model_dir, tmp_path / "model"), lessons, steps=300)
+    ours = load_llama(str(taught), None, tmp_path / "cache", "f32")
+    theirs = torch_fp32(taught)
+    before = ours.engine.steps
+    answers = ours.generate_ids(comments)
+    assert answers == theirs.generate_ids(comments)
+    assert [s.score for s in ours.score_many(comments)] == [
+        score_comment(c).score for c in comments
+    ]
+    # One batch of 4 rows: without drafts, one step per token of the longest answer.
+    assert ours.engine.steps - before < max(len(a) for a in answers) / 2

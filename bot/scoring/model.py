@@ -28,7 +28,7 @@ from review_forge.bot.errors import EngineUnavailable, ModelUnavailable
 from review_forge.bot.scoring.generation import PrefixCache, generate_batch, use_grouped_attention
 from review_forge.bot.scoring.prompted import BATCH_SIZE, PromptedScorer, context_window
 from review_forge.bot.scoring.rubric import RubricScorer
-from review_forge.bot.scoring.score import Scorer
+from review_forge.bot.scoring.score import Comment, Scorer
 from review_forge.bot.settings import Config
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ class ModelScorer(PromptedScorer):
         super().__init__(tokenizer, revision, context_window(*limits), batch_size)
         self.prefix = PrefixCache(self.prefix_ids)
 
-    def _generate(self, prompts: list[list[int]]) -> list[list[int]]:
+    def _generate(self, prompts: list[list[int]], comments: list[Comment]) -> list[list[int]]:
         import torch
         from transformers import GenerationConfig
 

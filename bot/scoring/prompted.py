@@ -60,8 +60,8 @@ class PromptedScorer:
             self.encode(build_messages("a")), self.encode(build_messages("b", "c", "d"))
         )
 
-    def _generate(self, prompts: list[list[int]]) -> list[list[int]]:
-        """The engine's greedy answers (token ids) for one batch of prompts."""
+    def _generate(self, prompts: list[list[int]], comments: list[Comment]) -> list[list[int]]:
+        """The engine's greedy answers (token ids) for one batch of prompts (of `comments`)."""
         raise NotImplementedError
 
     def score_many(self, comments: Sequence[Comment]) -> list[Score]:
@@ -89,7 +89,8 @@ class PromptedScorer:
         answers: list[list[int]] = [[] for _ in prompts]
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
-            for row, ids in zip(rows, self._generate([prompts[i] for i in rows]), strict=True):
+            batch = [prompts[i] for i in rows], [comments[i] for i in rows]
+            for row, ids in zip(rows, self._generate(*batch), strict=True):
                 answers[row] = ids
         return answers
 

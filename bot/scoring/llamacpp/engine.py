@@ -9,9 +9,10 @@ the two cores' arithmetic), so no prompt token is computed twice:
   unified cache only tags the same cells with one more sequence id;
 - that prefix's state is kept in memory for the process and on disk (`state_dir`) for the next
   run, keyed by the model file, the adapter file, the library's version and the prefix ids;
-- each row's own part of the prompt is prefilled alone, then all rows decode together, one token
-  each per step, greedy (argmax of the logits, first on ties, as torch's argmax), each row until
-  EOS, the budget, or `finished(ids)`.
+- each row's own part of the prompt is prefilled alone, then all rows decode together, greedy
+  (argmax of the logits, first on ties, as torch's argmax), each row until EOS, the budget, or
+  `finished(ids)`: per step one token each, plus the draft tokens `drafts.Drafter` guesses and
+  the model confirms (the answer is the same; the steps are fewer).
 
 Called through `bot.scoring.llamacpp.load`; llama_cpp is imported in functions only.
 """
@@ -28,9 +29,12 @@ from typing import Any
 import numpy as np
 
 from review_forge.bot.errors import EngineUnavailable
+from review_forge.bot.scoring.llamacpp.drafts import MOST, Drafter
 
 BATCH_TOKENS = 512  # tokens per llama_decode call while prefilling
 _CELL_STEP = 256  # the KV cache grows in steps of this many cells
+_GGML_F32 = 0  # ggml_type
+_FLASH_ATTENTION_OFF = 0  # llama_flash_attn_type
 _GGML_ERROR = 4  # ggml_log_level: NONE, DEBUG, INFO, WARN, ERROR, CONT
 _ERRORS: list[str] = []  # llama.cpp's last error lines, for the message when loading fails
 _CALLBACK: list[Any] = []  # keeps the ctypes callback alive while llama.cpp may call it
@@ -61,13 +65,22 @@ class LlamaEngine:
     """A GGUF model (and LoRA adapter) loaded in llama.cpp; see the module's doc."""
 
     def __init__(
-        self, model_file: Path, lora_file: Path | None, threads: int, state_dir: Path | None
+        self,
+        model_file: Path,
+        lora_file: Path | None,
+        threads: int,
+        state_dir: Path | None,
+        exact: bool = False,
     ) -> None:
         import llama_cpp
 
         quiet_logs()
         self.lib = llama_cpp
         self.threads = threads
+        # For F32 weights: float32 attention end to end. llama.cpp's default KV cache is F16 and
+        # its CPU flash attention rounds through F16; with both, a noisy model's answer parted
+        # from torch float32's after 20 tokens, without them it matched all 148.
+        self.exact = exact
         self.state_dir = state_dir
         # What the prefix's KV state depends on: the model file, the adapter file, the library.
         self.state_key = (
@@ -95,6 +108,7 @@ class LlamaEngine:
         self.sequences = 0
         self.prefix: list[int] = []  # what sequence 0 of the context holds
         self.saved: tuple[list[int], bytes] | None = None  # a prefix and its KV state
+        self.steps = 0  # decoding steps (llama_decode calls after the prompts), for tests
 
     def generate(
         self,
@@ -103,8 +117,10 @@ class LlamaEngine:
         budget: int,
         eos: int | None,
         finished: Callable[[list[int]], bool],
+        drafts: list[list[int]],
     ) -> list[list[int]]:
-        """Greedy answer ids for each prompt (with the EOS token when one was written)."""
+        """Greedy answer ids for each prompt (with the EOS token when one was written), each
+        row's decoding helped by its draft text (`drafts.Drafter`; [] for none)."""
         shared = [
             len(prefix) if prefix and len(p) > len(prefix) and p[: len(prefix)] == prefix else 0
             for p in prompts
@@ -112,7 +128,7 @@ class LlamaEngine:
         cells = len(prefix) + sum(len(p) - s + budget for p, s in zip(prompts, shared, strict=True))
         self._ready(cells, len(prompts) + 1, prefix)
         memory = self.lib.llama_get_memory(self.ctx)
-        batch = self.lib.llama_batch_init(max(BATCH_TOKENS, len(prompts)), 0, 1)
+        batch = self.lib.llama_batch_init(max(BATCH_TOKENS, len(prompts) * (MOST + 1)), 0, 1)
         try:
             tokens = []
             for seq, (ids, start) in enumerate(zip(prompts, shared, strict=True), start=1):
@@ -120,7 +136,7 @@ class LlamaEngine:
                     self.lib.llama_memory_seq_cp(memory, 0, seq, -1, -1)
                 self._feed(batch, seq, ids[start:], start, logits=True)
                 tokens.append(self._argmax(-1))
-            return self._decode(batch, prompts, tokens, budget, eos, finished)
+            return self._decode(batch, prompts, tokens, budget, eos, finished, drafts)
         finally:
             self.lib.llama_batch_free(batch)
             for seq in range(1, len(prompts) + 1):
@@ -148,6 +164,9 @@ class LlamaEngine:
         params.n_seq_max = self.sequences
         params.n_threads = params.n_threads_batch = self.threads
         params.kv_unified = True
+        if self.exact:
+            params.type_k = params.type_v = _GGML_F32
+            params.flash_attn_type = _FLASH_ATTENTION_OFF
         params.no_perf = True
         ctx = lib.llama_init_from_model(self.model, params)
         if not ctx:
@@ -214,26 +233,44 @@ class LlamaEngine:
         budget: int,
         eos: int | None,
         finished: Callable[[list[int]], bool],
+        drafts: list[list[int]],
     ) -> list[list[int]]:
+        """Every row decodes together: per step, each active row feeds its next token and the
+        draft tokens `Drafter` guesses after it; the guesses its argmax agrees with are kept."""
         answers: list[list[int]] = [[] for _ in prompts]
-        active = list(range(len(prompts)))
-        while active:
-            still = []
-            for row in active:
-                answers[row].append(tokens[row])
-                done = tokens[row] == eos or len(answers[row]) >= budget
-                if not done and not finished(answers[row]):
-                    still.append(row)
-            active = still
-            if not active:
+        drafters = [Drafter(draft) for draft in drafts]
+        memory = self.lib.llama_get_memory(self.ctx)
+        pending = {row: [token] for row, token in enumerate(tokens)}  # written, not yet fed
+        while pending:
+            for row, new in list(pending.items()):
+                for token in new:
+                    answers[row].append(token)
+                    if token == eos or len(answers[row]) >= budget or finished(answers[row]):
+                        del pending[row]
+                        break
+            if not pending:
                 break
-            step = [
-                (tokens[row], len(prompts[row]) + len(answers[row]) - 1, row + 1, True)
-                for row in active
-            ]
+            step, guesses = [], {}
+            for row in pending:
+                room = budget - len(answers[row]) - 1
+                guesses[row] = drafters[row].propose(answers[row], room)
+                start = len(prompts[row]) + len(answers[row]) - 1
+                fed = [answers[row][-1], *guesses[row]]
+                step += [(t, start + i, row + 1, True) for i, t in enumerate(fed)]
             self._run(batch, step)
-            for index, row in enumerate(active):
-                tokens[row] = self._argmax(index)
+            self.steps += 1
+            index = 0
+            for row in pending:
+                wanted = [self._argmax(index + i) for i in range(len(guesses[row]) + 1)]
+                kept = 0
+                while kept < len(guesses[row]) and wanted[kept] == guesses[row][kept]:
+                    kept += 1
+                drafters[row].accepted(len(guesses[row]), kept)
+                if kept < len(guesses[row]):  # the missed guesses leave the KV cache
+                    first = len(prompts[row]) + len(answers[row]) + kept
+                    self.lib.llama_memory_seq_rm(memory, row + 1, first, -1)
+                pending[row] = [*guesses[row][:kept], wanted[kept]]
+                index += len(guesses[row]) + 1
         return answers
 
     def _run(self, batch: Any, entries: list[tuple[int, int, int, bool]]) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -38,7 +38,7 @@ from review_forge.bot.scoring.llamacpp.convert import (
 from review_forge.bot.scoring.prompt import build_messages
 from review_forge.bot.scoring.prompted import BATCH_SIZE, PromptedScorer, context_window
 from review_forge.bot.scoring.rubric import score_comment
-from review_forge.bot.scoring.score import Comment, Score
+from review_forge.bot.scoring.score import Comment, Score, render
 
 ENGINE_HINT = "pip install 'review-forge[model]' (it builds llama-cpp-python), or set engine: torch"
 # Chats the tokenizer check renders both ways: code, a diff, non-ASCII, template look-alikes.
@@ -58,10 +58,16 @@ class LlamaScorer(PromptedScorer):
         self.engine = engine
         self.kind = kind  # the quantisation, for benchmarks and logs
 
-    def _generate(self, prompts: list[list[int]]) -> list[list[int]]:
+    def _generate(self, prompts: list[list[int]], comments: list[Comment]) -> list[list[int]]:
+        # The rubric's own answer for each comment: what a retrained adapter mostly repeats.
+        drafts = [self._ids("\n" + render(score_comment(comment))) for comment in comments]
         return self.engine.generate(
-            prompts, self.prefix_ids, self.answer_tokens, self.tokenizer.eos_token_id, self._done
-        )
+            prompts, self.prefix_ids, self.answer_tokens, self.tokenizer.eos_token_id, self._done,
+            drafts,
+        )  # fmt: skip
+
+    def _ids(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def _done(self, ids: list[int]) -> bool:
         return answer_complete(self.tokenizer.decode(ids, skip_special_tokens=True))
@@ -106,7 +112,7 @@ def _load(base: str, adapter: Path | None, revision: str, cache: Path, kind: str
     shape = _shape(folder)
     if adapter is not None:
         check_fits(adapter, base, _ConfigLayers(shape))
-    threads = cpu_threads(os.cpu_count() or 1)
+    threads = cpu_threads(thread_default(os.environ))
     root = cache / "llama.cpp"
     stem = f"{model_name(base)}-{base_key(folder)}"
     model_file = _converted(root / f"{stem}.{kind}.gguf", folder, kind, threads)
@@ -117,7 +123,7 @@ def _load(base: str, adapter: Path | None, revision: str, cache: Path, kind: str
             _convert(write_lora, lora_file, adapter, shape)
     tokenizer = _tokenizer(folder, root / f"{stem}.tokenizer")
     try:
-        engine = LlamaEngine(model_file, lora_file, threads, root / "state")
+        engine = LlamaEngine(model_file, lora_file, threads, root / "state", kind == "f32")
     except EngineUnavailable as exc:
         for file in (model_file, lora_file):  # a damaged cache heals on the next run
             if file is not None:
@@ -125,6 +131,19 @@ def _load(base: str, adapter: Path | None, revision: str, cache: Path, kind: str
         raise EngineUnavailable(f"{exc} (removed: the next run converts it again)") from None
     context = context_window(shape.context, tokenizer.model_max_length)
     return LlamaScorer(engine, tokenizer, revision, context, kind)
+
+
+def thread_default(env: Mapping[str, str]) -> int:
+    """Threads before `cpu_threads` caps them: OMP_NUM_THREADS when set (torch's default follows
+    it too), else every CPU. llama.cpp's threads wait for each other spinning, so on cores other
+    jobs share, fewer threads are faster: on this 2-core machine at a load average of 6, one
+    thread prefilled and decoded a comment 4.4 times faster than two.
+
+    >>> thread_default({"OMP_NUM_THREADS": "1"}), thread_default({}) == (os.cpu_count() or 1)
+    (1, True)
+    """
+    value = env.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else os.cpu_count() or 1
 
 
 def base_folder(base: str) -> Path:
