@@ -2,9 +2,9 @@
 #
 #   rubric  (the last stage, so a plain `docker build .` makes it): `review-forge action` with the
 #           plain install. No torch: a job that scores with the rubric pulls a few MB, not a GB.
-#   model   the rubric image's packages plus CPU-only torch, transformers and peft, for the model
-#           scorer. `--build-arg BAKE_BASE_MODEL=TinyLlama/TinyLlama-1.1B-Chat-v1.0` bakes the
-#           base model into the image, so no job downloads its 2.2 GB.
+#   model   the rubric image's packages plus CPU-only torch, transformers, peft and the llama.cpp
+#           engine, for the model scorer. `--build-arg BAKE_BASE_MODEL=TinyLlama/TinyLlama-1.1B-Chat-v1.0`
+#           bakes the base model into the image, so no job downloads its 2.2 GB.
 #
 # The release workflow (.github/workflows/release.yml) builds both, pushes them to ghcr.io and
 # points the released action.yml files at them by digest: a user's job pulls, never builds.
@@ -43,7 +43,16 @@ COPY --from=build /wheels /tmp/wheels
 # CPU-only torch first (about 200 MB instead of several GB of CUDA wheels), at a version oumi 0.9
 # accepts (torch<2.13); the `model` extra below is then already satisfied.
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
-RUN pip --python /opt/venv/bin/python install --index-url "$TORCH_INDEX" torch==2.10.0 \
+# llama-cpp-python is published as source only: compiled here for any x86-64 CPU with AVX2, FMA
+# and F16C (GitHub's runners, Zen 3 and later, Haswell and later), not for the build machine's
+# own CPU. The compiler is installed and removed in this one layer: none of it ships.
+ARG LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential cmake ninja-build \
+ && CMAKE_ARGS="$LLAMA_CMAKE_ARGS" pip --python /opt/venv/bin/python install llama-cpp-python==0.3.36 \
+ && apt-get purge -y --auto-remove build-essential cmake ninja-build \
+ && rm -rf /var/lib/apt/lists/* \
+ && pip --python /opt/venv/bin/python install --index-url "$TORCH_INDEX" torch==2.10.0 \
  && set -- /tmp/wheels/*.whl \
  && pip --python /opt/venv/bin/python install "$1[model]" \
  && rm -rf /tmp/wheels
