@@ -243,7 +243,9 @@ def shifts(comments: Sequence[Comment], scores: Sequence[int]) -> dict[str, floa
     the rubric. The team's own shifts (their judgements as `scores`) are what a learner should
     reach: about +15 on tests and security, -20 on bare nits.
 
-    >>> shifts([Comment("Please add a test."), Comment("Nit: rename it.")], [49, 6])
+    >>> comments = [Comment("Please add a test."), Comment("Nit: rename it.")]
+    >>> rubric = [score_comment(c).score for c in comments]
+    >>> shifts(comments, [rubric[0] + 15, rubric[1] - 20])
     {'bare nit': -20.0, 'tests/security': 15.0}
     """
     rubric = [score_comment(c).score for c in comments]
