@@ -1,14 +1,16 @@
 """The model scorer: a base causal LM plus a LoRA adapter, scoring comments in batches on the CPU.
 
-Fast by design, because the Action runs it on a 2-core runner:
+`load_model_scorer` picks the engine (`engine`: llama.cpp in `bot.scoring.llamacpp`, the default
+where it is installed, or torch, here); the prompt, the budget and the parser are theirs alike
+(`bot.scoring.prompted`). The torch engine is fast by design too, for CPUs with native bf16:
 - the adapter is merged into the base weights once, so generation runs a plain model;
 - bf16 weights when the CPU has native bf16 arithmetic (checked, never assumed), else fp32;
 - all comments of a run are scored together: sorted by prompt length into batches, each prompt
   prefilled alone after a shared system-prompt cache, then one greedy `generate` per batch with
   left padding and an attention that never copies the KV cache (`bot.generation`), under
   `torch.inference_mode`, on every core it may use;
-- the answer budget is sized from the format itself (see `answer_budget`), and a row stops as soon
-  as its recommendations end;
+- the answer budget is sized from the format itself (see `prompted.answer_budget`), and a row
+  stops as soon as its recommendations end;
 - the model is loaded once per process (a cache keyed by base, adapter folder and its hash).
 
 What the model writes is read by `bot.score.parse`, the one parser. An answer that does not parse

@@ -41,8 +41,9 @@ _CALLBACK: list[Any] = []  # keeps the ctypes callback alive while llama.cpp may
 
 
 def quiet_logs() -> None:
-    """Route llama.cpp's log to `_ERRORS`, errors only: it reports every tensor it loads, and
-    llama-cpp-python's own filter maps this ggml's levels one off (its warnings pass)."""
+    """Route llama.cpp's log to `_ERRORS` (emptied here), errors only: it reports every tensor
+    it loads, and llama-cpp-python's own filter maps this ggml's levels one off."""
+    _ERRORS.clear()
     if _CALLBACK:
         return
     import llama_cpp
@@ -57,7 +58,7 @@ def quiet_logs() -> None:
 
 
 def last_error() -> str:
-    """ ": <llama.cpp's last error>" when it logged one, else ""."""
+    """What to add to a message: ": " and llama.cpp's last error line, or nothing."""
     return f": {_ERRORS[-1]}" if _ERRORS else ""
 
 
@@ -82,18 +83,15 @@ class LlamaEngine:
         # from torch float32's after 20 tokens, without them it matched all 148.
         self.exact = exact
         self.state_dir = state_dir
-        # What the prefix's KV state depends on: the model file, the adapter file, the library.
-        self.state_key = (
-            f"{model_file.name}|{lora_file.name if lora_file else ''}|{llama_cpp.__version__}"
-        )
+        # What the prefix's KV state depends on: the files, the KV cache's type, the library.
+        lora = lora_file.name if lora_file else ""
+        self.state_key = f"{model_file.name}|{lora}|{exact}|{llama_cpp.__version__}"
         llama_cpp.llama_backend_init()
         self.model = llama_cpp.llama_model_load_from_file(
             str(model_file).encode(), llama_cpp.llama_model_default_params()
         )
         if not self.model:
-            raise EngineUnavailable(
-                f"llama.cpp cannot load {model_file}; delete it to convert again"
-            )
+            raise EngineUnavailable(f"llama.cpp cannot load {model_file}{last_error()}")
         self.lora = None
         if lora_file is not None:
             self.lora = llama_cpp.llama_adapter_lora_init(self.model, str(lora_file).encode())
