@@ -191,7 +191,7 @@ def quantize(source: Path, kind: str, threads: int, out: Path) -> Path:
 
     import llama_cpp
 
-    from review_forge.bot.scoring.llamacpp.engine import last_error, quiet_logs
+    from review_forge.bot.scoring.llamacpp.engine import llama_error, quiet_logs
 
     quiet_logs()
     params = llama_cpp.llama_model_quantize_default_params()
@@ -201,7 +201,7 @@ def quantize(source: Path, kind: str, threads: int, out: Path) -> Path:
         str(source).encode(), str(out).encode(), ctypes.byref(params)
     )
     if failed:
-        raise ModelUnavailable(f"llama.cpp could not quantise {source} to {kind}{last_error()}")
+        raise ModelUnavailable(f"llama.cpp could not quantise {source} to {kind}{llama_error()}")
     return out
 
 

@@ -36,7 +36,7 @@ _CELL_STEP = 256  # the KV cache grows in steps of this many cells
 _GGML_F32 = 0  # ggml_type
 _FLASH_ATTENTION_OFF = 0  # llama_flash_attn_type
 _GGML_ERROR = 4  # ggml_log_level: NONE, DEBUG, INFO, WARN, ERROR, CONT
-_ERRORS: list[str] = []  # llama.cpp's last error lines, for the message when loading fails
+_ERRORS: list[str] = []  # llama.cpp's first error lines, for the message when loading fails
 _CALLBACK: list[Any] = []  # keeps the ctypes callback alive while llama.cpp may call it
 
 
@@ -50,16 +50,17 @@ def quiet_logs() -> None:
 
     @llama_cpp.llama_log_callback
     def keep_errors(level: int, text: bytes, user_data: Any) -> None:
-        if level == _GGML_ERROR:
-            _ERRORS[:] = [*_ERRORS[-4:], text.decode("utf-8", "replace").strip()]
+        if level == _GGML_ERROR and len(_ERRORS) < 5:
+            _ERRORS.append(text.decode("utf-8", "replace").strip())
 
     _CALLBACK.append(keep_errors)
     llama_cpp.llama_log_set(keep_errors, ctypes.c_void_p(0))
 
 
-def last_error() -> str:
-    """What to add to a message: ": " and llama.cpp's last error line, or nothing."""
-    return f": {_ERRORS[-1]}" if _ERRORS else ""
+def llama_error() -> str:
+    """What to add to a message: ": " and llama.cpp's first error line since `quiet_logs`
+    (the most specific: the lines after it say what failed because of it), or nothing."""
+    return f": {_ERRORS[0]}" if _ERRORS else ""
 
 
 class LlamaEngine:
@@ -91,13 +92,13 @@ class LlamaEngine:
             str(model_file).encode(), llama_cpp.llama_model_default_params()
         )
         if not self.model:
-            raise EngineUnavailable(f"llama.cpp cannot load {model_file}{last_error()}")
+            raise EngineUnavailable(f"llama.cpp cannot load {model_file}{llama_error()}")
         self.lora = None
         if lora_file is not None:
             self.lora = llama_cpp.llama_adapter_lora_init(self.model, str(lora_file).encode())
             if not self.lora:
                 raise EngineUnavailable(
-                    f"llama.cpp cannot apply the adapter {lora_file} to {model_file}{last_error()}"
+                    f"llama.cpp cannot apply the adapter {lora_file} to {model_file}{llama_error()}"
                 )
         vocab = llama_cpp.llama_model_get_vocab(self.model)
         self.vocab_size = llama_cpp.llama_vocab_n_tokens(vocab)
