@@ -102,6 +102,25 @@ def build_base(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "warmup_rows": len(warm_rows),
         "eval_comments": len(eval_rows),
         "seconds": round(time.monotonic() - started, 1),
+        **copies_rubric(work / "base", eval_rows),
+    }
+
+
+def copies_rubric(base: Path, rows: list[dict[str, Any]]) -> dict[str, float]:
+    """How closely the base, before any adapter, answers the rubric's score on the held-out
+    comments: its prompt carries the rubric's first pass (`prompt.first_pass`), and an untaught
+    learner starts from copying it."""
+    from review_forge.bot.scoring.model import load
+    from review_forge.bot.scoring.rubric import score_comment
+    from review_forge.bot.scoring.score import Comment
+
+    comments = [Comment(r["body"], r["diff_hunk"], r.get("path")) for r in rows]
+    scores = load(str(base)).score_many(comments)
+    answered = [(s, c) for s, c in zip(scores, comments, strict=True) if s.scorer == "model"]
+    errors = [abs(s.score - score_comment(c).score) for s, c in answered]
+    return {
+        "base_answered": round(len(answered) / len(comments), 3),
+        "base_mae_vs_rubric": round(sum(errors) / len(errors), 2) if errors else float("nan"),
     }
 
 
