@@ -29,7 +29,7 @@ def fit_messages(
     >>> from review_forge.bot.scoring.score import Comment
     >>> messages, cut = fit_messages(Comment("Off by one?", hunk), lambda m: words(m) <= 200)
     >>> cut, "+line 299" in messages[1]["content"], "+line 0\\n" in messages[1]["content"]
-    ('the diff hunk was cut to its last 54 of 300 lines', True, False)
+    ('the diff hunk was cut to its last 39 of 300 lines', True, False)
     """
     body, path = comment.body, comment.path
     whole = build_messages(body, comment.diff_hunk, path)
