@@ -227,6 +227,22 @@ def test_a_damaged_converted_file_falls_back_once_then_is_converted_again(
     assert healed.score_many(comments) == good.score_many(comments)
 
 
+def test_an_adapter_llama_cpp_cannot_apply_runs_on_torch_when_the_engine_is_auto(
+    tiny_model_dir, tmp_path
+):
+    """A LoRA on the output layer (which the GGUF LoRA here does not adapt): `engine: auto`
+    scores it with torch, as `review-forge eval` and the gate need; `engine: llama.cpp` keeps
+    its promise of the rubric with the reason."""
+    adapter = build_tiny_adapter(tiny_model_dir, tmp_path / "a", modules=("q_proj", "lm_head"))
+    comments = [c for c, _ in TAUGHT]
+    auto = make_scorer(config(tiny_model_dir, adapter, scorer="model", cache_dir=str(tmp_path)))
+    assert isinstance(auto, ModelScorer)
+    assert auto.score_many(comments) == load(str(tiny_model_dir), str(adapter)).score_many(comments)
+    settings = {"engine": "llama.cpp", "cache_dir": str(tmp_path)}
+    pinned = make_scorer(config(tiny_model_dir, adapter, scorer="auto", **settings))
+    expect_rubric(pinned, adapter, "lm_head")
+
+
 def test_a_model_the_converter_does_not_know_falls_back(tiny_model_dir, tmp_path):
     other = shutil.copytree(tiny_model_dir, tmp_path / "other")
     hf_config = json.loads((other / "config.json").read_text())

@@ -40,9 +40,11 @@ _LOADED: dict[tuple[str, str | None, str], ModelScorer] = {}
 
 
 def load_model_scorer(config: Config, required: bool) -> Scorer:
-    """The model scorer for `config` on its engine (see `pick_engine`). When not `required`:
-    the rubric when the extras are missing, and the rubric with the reason in each score's
-    `fallback_reason` when the llama.cpp engine cannot run."""
+    """The model scorer for `config` on its engine (see `pick_engine`). When llama.cpp cannot
+    run this model or adapter (an adapter on a layer it does not adapt, say) and the engine was
+    `auto`, torch runs it when installed. Otherwise, when not `required`: the rubric when the
+    extras are missing, and the rubric with the reason in each score's `fallback_reason` when
+    the llama.cpp engine cannot run."""
     if pick_engine(config.engine) == "llama.cpp":
         from review_forge.bot.scoring.llamacpp.load import EngineFallback, load_llama
 
@@ -51,6 +53,9 @@ def load_model_scorer(config: Config, required: bool) -> Scorer:
                 config.base_model, config.adapter, cache_root(config), config.quantization
             )
         except EngineUnavailable as exc:
+            if config.engine == "auto" and _extras_installed():
+                log.warning("review-forge: warning: %s; torch runs the model instead", exc)
+                return load(config.base_model, config.adapter)
             if required:
                 raise
             reason = f"{exc}; the rubric scored this comment"

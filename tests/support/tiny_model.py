@@ -150,8 +150,13 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, **shape: int) -> Path:
     return out
 
 
-def build_tiny_adapter(base_dir: str | Path, out_dir: str | Path, seed: int = 0) -> Path:
-    """Save a LoRA adapter (rank 8 on q_proj/v_proj, safetensors) for the model in `base_dir`.
+def build_tiny_adapter(
+    base_dir: str | Path,
+    out_dir: str | Path,
+    seed: int = 0,
+    modules: Sequence[str] = ("q_proj", "v_proj"),
+) -> Path:
+    """Save a LoRA adapter (rank 8 on `modules`, safetensors) for the model in `base_dir`.
 
     Both LoRA matrices are random (PEFT would start B at zero), so the adapter changes what the
     model writes and a different seed gives a different adapter, and a different content hash.
@@ -160,7 +165,7 @@ def build_tiny_adapter(base_dir: str | Path, out_dir: str | Path, seed: int = 0)
 
     torch.manual_seed(seed)
     base = AutoModelForCausalLM.from_pretrained(base_dir)
-    lora = LoraConfig(r=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    lora = LoraConfig(r=8, target_modules=list(modules), init_lora_weights=False)
     peft_model = get_peft_model(base, lora)
     peft_model.save_pretrained(out_dir, safe_serialization=True)
     return Path(out_dir)

@@ -19,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from review_forge.bot.adapter import adapter_revision, check_fits, model_name
+from review_forge.bot.adapter import WEIGHTS_FILE, adapter_revision, check_fits, model_name
 from review_forge.bot.errors import EngineUnavailable, ModelUnavailable
 from review_forge.bot.scoring.generation import answer_complete
 from review_forge.bot.scoring.llamacpp.convert import (
@@ -111,6 +112,7 @@ def _load(base: str, adapter: Path | None, revision: str, cache: Path, kind: str
     folder = base_folder(base)
     shape = _shape(folder)
     if adapter is not None:
+        _check_adaptable(adapter)
         check_fits(adapter, base, _ConfigLayers(shape))
     threads = cpu_threads(thread_default(os.environ))
     root = cache / "llama.cpp"
@@ -174,6 +176,28 @@ def _shape(folder: Path) -> LlamaShape:
         return LlamaShape(folder)
     except ModelUnavailable as exc:
         raise EngineUnavailable(str(exc)) from None
+
+
+_PROJECTION = re.compile(r"model\.layers\.\d+\.(?:self_attn|mlp)\.\w+_proj")
+
+
+def _check_adaptable(adapter: Path) -> None:
+    """Refuse, as an engine limit (torch can still run it), an adapter on a layer the GGUF LoRA
+    here does not adapt: the output layer or the embeddings."""
+    from safetensors import safe_open
+
+    with safe_open(str(adapter / WEIGHTS_FILE), framework="numpy") as weights:
+        layers = {
+            re.sub(r"^base_model\.model\.|\.lora_[AB]\b.*$", "", key)
+            for key in weights.keys()  # noqa: SIM118 - safe_open has no __iter__
+            if ".lora_" in key
+        }
+    other = sorted(layer for layer in layers if not _PROJECTION.fullmatch(layer))
+    if other:
+        raise EngineUnavailable(
+            "the llama.cpp engine applies LoRA to the attention and MLP projections only; "
+            f"adapter {adapter} also adapts {', '.join(other[:3])}"
+        )
 
 
 class _ConfigLayers:
