@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -113,14 +114,16 @@ def replies(fake) -> dict[int, dict]:
 
 
 def last_month(fake) -> None:
-    """The snapshot an earlier scorer left: high scores on test requests, approved by people."""
+    """The snapshot an earlier scorer left: high scores on test requests, approved by people.
+    Its dimensions and advice were the rubric's, as this month's replies' are: the tiny model
+    learns one answer per comment, differing from the rubric's only in the score."""
     lines = []
     for n, body in enumerate(TESTS * 10):
-        posted = PEOPLE
+        posted = replace(score_comment(Comment(body, HUNK, PATH)), score=PEOPLE)
         record = {
             "schema": 1, "repo": fake.repo.full_name, "pr": 1, "review_comment_id": 9000 + n,
             "reply_comment_id": 8000 + n, "body": body, "diff_hunk": HUNK, "path": PATH,
-            "posted": Score(posted, dict.fromkeys(DIMENSIONS, posted)).to_dict(), "up": 2,
+            "posted": posted.to_dict(), "up": 2,
             "down": 0, "reactors": 2, "collected_at": "2026-11-01T04:17:00Z",
         }  # fmt: skip
         lines.append(json.dumps(record) + "\n")
@@ -148,7 +151,12 @@ def _the_loop(fake_github, github_env, taught_base, tmp_path, capsys) -> None:
     last_month(fake)
     bodies = TESTS * COPIES
     targets = {fake.add_review_comment(PR, b, user="bob", path=PATH): b for b in bodies}
-    inputs = {"adapter": "data-branch", "base_model": str(taught_base), "scorer": "auto"}
+    # explore 0: the replies show the scorer's own score, so step 4 reads what the model
+    # learned; the direction comes from last month's 👍 on high scores, not from offsets.
+    inputs = {
+        "adapter": "data-branch", "base_model": str(taught_base), "scorer": "auto",
+        "explore": "0",
+    }  # fmt: skip
 
     # 1. The Action, nothing promoted yet: the rubric scores, and each reply says why.
     dispatch(github_env, tmp_path, "1", **inputs)
