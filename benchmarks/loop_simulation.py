@@ -98,8 +98,9 @@ def build_base(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         epochs = f"training.num_train_epochs={args.warmup_epochs}"
         taught = warm_up(work / "random", work / "taught", warm_rows, work, (*WARMUP, epochs))
         merge(work / "random", taught, work / "base")
+    built = {"reused": str(args.base)} if args.base else {"warmup_rows": len(warm_rows)}
     return {
-        "warmup_rows": len(warm_rows),
+        **built,
         "eval_comments": len(eval_rows),
         "seconds": round(time.monotonic() - started, 1),
         **copies_rubric(work / "base", eval_rows),
@@ -286,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         help="multiply every person's chance of reacting (0.15: about a third of replies)",
     )  # fmt: skip
     p.add_argument("--eval", type=int, default=200, help="held-out comments")
-    p.add_argument("--warmup-rows", type=int, default=8000, help="rows that teach the base")
-    p.add_argument("--warmup-epochs", type=int, default=3, help="epochs that teach the base")
+    p.add_argument("--warmup-rows", type=int, default=3000, help="rows that teach the base")
+    p.add_argument("--warmup-epochs", type=int, default=2, help="epochs that teach the base")
     p.add_argument("--base", help="reuse the base model folder an earlier run built")
     p.add_argument("--grpo-steps", type=int, default=16, help="GRPO steps per retrain")
     p.add_argument("--jobs", type=int, default=2, help="seeds run at once (one core each)")
