@@ -21,7 +21,6 @@ is replaced by the rubric's score for that comment, marked `scorer: "rubric"` wi
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from review_forge.bot.scoring.generation import PrefixCache, generate_batch, use
 from review_forge.bot.scoring.prompted import BATCH_SIZE, PromptedScorer, context_window
 from review_forge.bot.scoring.rubric import RubricScorer
 from review_forge.bot.scoring.score import Comment, Scorer
+from review_forge.bot.scoring.threads import cpu_threads
 from review_forge.bot.settings import Config
 
 log = logging.getLogger(__name__)
@@ -131,20 +131,6 @@ def _load(base: str, adapter: Path | None, revision: str) -> ModelScorer:
         model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     use_grouped_attention(model)
     return ModelScorer(model.eval(), tokenizer, revision)
-
-
-def cpu_threads(default: int) -> int:
-    """Threads for torch: the CPUs this process may run on, capped by a container's CPU quota
-    (cgroup v2 `cpu.max`) and by torch's own default (the physical cores): more threads than
-    that only wait on each other."""
-    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="ascii").split()
-        if quota != "max":
-            count = min(count or 1, int(quota) // int(period))
-    except (OSError, ValueError):
-        pass  # no cgroup v2 quota here
-    return max(1, min(count or 1, default))
 
 
 def pick_dtype() -> Any:

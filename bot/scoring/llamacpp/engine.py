@@ -4,11 +4,10 @@ Decoding one token reads every weight once, so on a CPU it is bound by memory, n
 a batch of k sequences costs little more per step than one. Prefilling is the opposite (bound by
 the two cores' arithmetic), so no prompt token is computed twice:
 
-- one KV cache shared by every sequence (`kv_unified`): the prompt prefix all prompts start with
-  (the system turn) is decoded once on sequence 0 and copied to each row's sequence, which in a
-  unified cache only tags the same cells with one more sequence id;
-- that prefix's state is kept in memory for the process and on disk (`state_dir`) for the next
-  run, keyed by the model file, the adapter file, the library's version and the prefix ids;
+- one KV cache shared by every sequence (`kv_unified`): the prefix all prompts start with (the
+  system turn) is decoded once on sequence 0 and copied to each row's sequence (one more id on
+  the same cells), and its state kept in memory and on disk (`state_dir`) for the next run, keyed
+  by the model file, the adapter file, the library's version and the prefix ids;
 - each row's own part of the prompt is prefilled alone, then all rows decode together, greedy
   (argmax of the logits, first on ties, as torch's argmax), each row until EOS, the budget, or
   `finished(ids)`: per step one token each, plus the draft tokens `drafts.Drafter` guesses and
@@ -58,8 +57,7 @@ def quiet_logs() -> None:
 
 
 def llama_error() -> str:
-    """What to add to a message: ": " and llama.cpp's first error line since `quiet_logs`
-    (the most specific: the lines after it say what failed because of it), or nothing."""
+    """': ' and llama.cpp's first (most specific) error line since `quiet_logs`, or ''."""
     return f": {_ERRORS[0]}" if _ERRORS else ""
 
 

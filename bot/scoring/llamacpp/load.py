@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -40,6 +40,7 @@ from review_forge.bot.scoring.prompt import build_messages
 from review_forge.bot.scoring.prompted import BATCH_SIZE, PromptedScorer, context_window
 from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import Comment, Score, render
+from review_forge.bot.scoring.threads import cpu_threads, thread_default
 
 ENGINE_HINT = "pip install 'review-forge[model]' (it builds llama-cpp-python), or set engine: torch"
 # Chats the tokenizer check renders both ways: code, a diff, non-ASCII, template look-alikes.
@@ -107,7 +108,6 @@ def _load(base: str, adapter: Path | None, revision: str, cache: Path, kind: str
             f"the llama.cpp engine cannot be imported ({exc}): {ENGINE_HINT}"
         ) from None
     from review_forge.bot.scoring.llamacpp.engine import LlamaEngine
-    from review_forge.bot.scoring.model import cpu_threads
 
     folder = base_folder(base)
     shape = _shape(folder)
@@ -133,19 +133,6 @@ def _load(base: str, adapter: Path | None, revision: str, cache: Path, kind: str
         raise EngineUnavailable(f"{exc} (removed: the next run converts it again)") from None
     context = context_window(shape.context, tokenizer.model_max_length)
     return LlamaScorer(engine, tokenizer, revision, context, kind)
-
-
-def thread_default(env: Mapping[str, str]) -> int:
-    """Threads before `cpu_threads` caps them: OMP_NUM_THREADS when set (torch's default follows
-    it too), else every CPU. llama.cpp's threads wait for each other spinning, so on cores other
-    jobs share, fewer threads are faster: on this 2-core machine at a load average of 6, one
-    thread prefilled and decoded a comment 4.4 times faster than two.
-
-    >>> thread_default({"OMP_NUM_THREADS": "1"}), thread_default({}) == (os.cpu_count() or 1)
-    (1, True)
-    """
-    value = env.get("OMP_NUM_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else os.cpu_count() or 1
 
 
 def base_folder(base: str) -> Path:
