@@ -10,8 +10,8 @@ does not carry it. This measures, without any language model, whether the fitted
 depart from the rubric the way the team does:
 
 1. `--comments` synthetic review comments per seed (the loop experiment's, `simulation/people.py`);
-2. the posted score is the rubric's, moved by a random offset in [-offset, +offset] (0: the
-   rubric's as it is, which is what a repository without a promoted adapter posts);
+2. the posted score is the rubric's as the Action posts it with `explore: OFFSET`
+   (`bot/feedback/explore.py`; 0: the rubric's as it is);
 3. the team (`--people FILE`) reacts to each posted score as in the loop experiment;
 4. `judgement.fit` on all the records; per kind of comment (`people.group`), the mean departure
    from the rubric of the fitted judgement and of the team's true judgement, and whether the
@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-from dataclasses import replace
 from typing import Any
 
 from benchmarks.simulation.people import Team, group, load_team, reaction, review_comments
@@ -38,6 +37,7 @@ DEFAULT_PEOPLE = "benchmarks/teams/default.py"
 
 def records(team: Team, comments: int, seed: int, offset: int) -> list[dict[str, Any]]:
     """Feedback records as `collect` writes them, the posted score moved by up to `offset`."""
+    from review_forge.bot.feedback import explore
     from review_forge.bot.scoring.rubric import score_comment
     from review_forge.bot.scoring.score import Comment
 
@@ -46,12 +46,12 @@ def records(team: Team, comments: int, seed: int, offset: int) -> list[dict[str,
     for number, row in enumerate(review_comments(comments, seed=seed)):
         comment = Comment(row["body"], row["diff_hunk"], row.get("path"))
         rubric = score_comment(comment)
-        posted = max(0, min(100, rubric.score + rng.randint(-offset, offset)))
+        posted = explore.posted(rubric, number, offset)  # what the Action would post
         judged = team.judgement(comment)
-        votes = [reaction(person, posted, judged, rng) for person in team.people]
+        votes = [reaction(person, posted.score, judged, rng) for person in team.people]
         rows.append({
             "reply_comment_id": number, "body": row["body"], "diff_hunk": row["diff_hunk"],
-            "path": row.get("path"), "posted": replace(rubric, score=posted).to_dict(),
+            "path": row.get("path"), "posted": posted.to_dict(),
             "up": votes.count("+1"), "down": votes.count("-1"),
             "rubric": rubric.score, "judged": judged,
         })  # fmt: skip

@@ -8,7 +8,7 @@ one that departs little), a team that scores bare nits 20 points lower and one t
 rubric-posted scores had the team's direction in 4 of 8 cases, a coin. Moving each posted score by
 a fixed offset in [-explore, +explore], the same for a comment on every run, makes some posts of
 a kind of comment nearer the people's score and some farther, and their reactions then differ
-the way the people lean: with ±10 points, 7 of 8, for one point of 👍 share.
+the way the people lean: with ±10 points, 8 of 8, and the same 👍 share.
 
 Only the reply in the thread carries the offset (it is what people react to, and its hidden
 marker records the posted score that `collect` reads); the step's outputs, the job summary, the
