@@ -117,6 +117,7 @@ _ROLE_PLAY_ANCHORS = (
     "бот", "game", "pretend", "role", "from now on", "spiel", "jeu", "juego", "jogo", "сыграем",
     "你现在是", "扮演", "假装",
 )  # fmt: skip
+_CUT_BY_SENTENCE = ((_INSTRUCTION, "instruction to the scorer"), (_ROLE_PLAY, "role-play"))
 _DIGIT = re.compile(r"\d")
 _SCORE_GATE = re.compile(r"[:=：][ \t*]*\d")  # what every `_SCORE_LINE` holds: a number after ":"
 
@@ -147,6 +148,27 @@ _ANCHORS_ASCII = _any_of([a for a in _ANCHORS if a.isascii()])
 _ANCHORS_OTHER = _any_of([a for a in _ANCHORS if not a.isascii()])
 _TEMPLATE_GATE = re.compile(r"[<\[#:：]")
 _SENTENCE = r"[^.!?\n。！？]*(?:[.!?。！？]+|\n|$)"
+# Where one clause ends and the next begins: a comma, semicolon, colon or dash.
+_CLAUSE = r"\s*(?:[,;:，；：、]|\s[-–—]\s|[–—])\s*"
+# Words that open an instruction to the scorer and belong to it, before the words the patterns
+# find: a politeness or "now", an address to the bot ("ScoreBot:", "hey bot,"), "you must" and
+# kin, in the languages above and Japanese; with the spaces and clause marks between them.
+_LEAD_IN = (
+    r"(?i:(?:\s|[,;:!，；：、！—–-]|(?<!\w)(?:please|pls|plz|kindly|now|just|also|and|so|then|ok|"
+    r"okay|hey|hi|hello|dear|important|note|attention|nb|ps|p\.s\.|i (?:want|need) you to|"
+    r"you (?:must|should|will|need to|have to)|make sure to|be sure to|bitte|jetzt|nun|und|auch|"
+    r"dann|achtung|wichtig|du (?:musst|sollst)|sie müssen|s'il (?:vous|te) pla[iî]t|svp|stp|"
+    r"maintenant|et|aussi|alors|tu dois|vous devez|merci de|por favor|ahora|y|también|entonces|"
+    r"debes|importante|agora|e|então|você deve|deves|per favore|ora|adesso|anche|devi|"
+    r"пожалуйста|теперь|сейчас|и|также|важно|ты должен|вы должны|@?\w*(?:bot|gpt|grader|scorer|"
+    r"rater)|ai|llm|assistant|judge|model|бот|модель)(?!\w)|请你?|麻烦你?|现在|你必须|你要|你应该|"
+    r"并且|然后|还有|那么|注意|重要|机器人|あなたは|今から|これから|必ず|どうか)*\Z)"
+)
+# Second person, as a word: the kept part must not be talking to whoever the instruction is for.
+_YOU = (
+    r"(?i:(?<!\w)(?:you|your|yours|du|dich|dir|dein\w*|tu|toi|vous|votre|tú|usted|você|vocês|"
+    r"ты|вы|тебя|тебе|вас|вам)(?!\w)|你|您|あなた)"
+)
 
 
 @dataclass(frozen=True)
@@ -180,14 +202,14 @@ def find(body: str) -> Addressed:
         kinds += ["encoded blob"] * ("\0" in text)
         text = text.replace("\0", " ")
     if _anchored(text.lower()):  # one or two searches: most comments skip both patterns
-        for source, kind in (
-            (_INSTRUCTION, "instruction to the scorer"),
-            (_ROLE_PLAY, "role-play"),
-        ):
-            pattern = _compiled(source)
-            if pattern.search(text):
-                text = _without_sentences(text, pattern)
-                kinds.append(kind)
+        found = [
+            (pattern, kind)
+            for source, kind in _CUT_BY_SENTENCE
+            if (pattern := _compiled(source)).search(text)
+        ]
+        if found:  # both at once: a sentence is cut from the earlier of the two
+            text = _without_sentences(text, [pattern for pattern, _ in found])
+            kinds += [kind for _, kind in found]
     if not kinds:
         return Addressed(body, ())
     return Addressed(text.strip(), tuple(kinds))
@@ -214,7 +236,34 @@ def _blob(match: re.Match[str]) -> str:
     return "\0" if mixed or _compiled(_HEX).fullmatch(run) else run
 
 
-def _without_sentences(text: str, pattern: re.Pattern[str]) -> str:
-    """`text` without each sentence in which `pattern` matches."""
-    kept = [s for s in _compiled(_SENTENCE).findall(text) if not pattern.search(s)]
+def _without_sentences(text: str, patterns: list[re.Pattern[str]]) -> str:
+    """`text` without what `patterns` find: from where that text starts to the end of its sentence
+    when what comes before is a piece of the comment on its own (`_kept_before`), else the whole
+    sentence. The sentence's end stays when more of the comment follows, so sentences stay apart."""
+    kept = []
+    for sentence in _compiled(_SENTENCE).finditer(text):
+        hits = [hit.start() for pattern in patterns if (hit := pattern.search(sentence.group()))]
+        if not hits:
+            kept.append(sentence.group())
+        elif head := _kept_before(part := sentence.group(), min(hits)):
+            end = part[len(part.rstrip(".!?\n。！？")) :]
+            kept.append(head + (end if text[sentence.end() :].strip() else ""))
     return "".join(kept)
+
+
+def _kept_before(sentence: str, start: int) -> str:
+    """What of `sentence` before the addressed text at `start` is the comment's own: the part
+    before the instruction's lead-in ("please", "ahora", "请", "ScoreBot:") when a clause ends
+    there or the instruction opens a new sentence ("LGTM Let's play a game"), else the part before
+    the clause's last comma, colon or dash; nothing when that part talks to "you" (the words
+    before an instruction to the scorer that address someone may belong to it) or is empty."""
+    lead_in = _compiled(_LEAD_IN)
+    cut = lead_in.search(sentence, 0, start).start()
+    gap = sentence[cut:start]
+    first = (gap.lstrip() or sentence[start])[0]
+    opens = gap[:1].isspace() and first.isalpha() and not first.islower()
+    if not (opens or _compiled(_CLAUSE).match(gap)):
+        marks = [m.start() for m in _compiled(_CLAUSE).finditer(sentence, 0, cut)]
+        cut = lead_in.search(sentence, 0, marks[-1]).start() if marks else 0
+    head = sentence[:cut]
+    return "" if _compiled(_YOU).search(head) else head.strip()
