@@ -88,12 +88,13 @@ _NOUN = (
     r"puntuaci[oó]n|pontos?|punti|voto|балл\w*|оценк\w*|分)"
 )
 _GAP = r"[^.!?\n。！？]{0,60}?"
+_JA = r"[\u3040-\u30ff\u4e00-\u9fff]{0,12}?"  # Japanese puts the object first: from there on
 _INSTRUCTION = (
     rf"(?i:(?:(?<![-\w])(?:{_OVERRIDE})(?![-\w])|忽略|忽视|无视|忘记){_GAP}(?:{_RULES})"
     rf"|(?:{_RATE}){_GAP}{_HIGH}|(?:{_GIVE}){_GAP}{_HIGH}{_GAP}{_NOUN}"
     rf"|(?:{_GIVE}){_GAP}{_NOUN}{_GAP}{_HIGH}|(?:{_GIVE}){_GAP}(?:full|top|perfect) (?:marks|score)"
-    r"|(?:指示|ルール|ルーブリック|命令)[^。！？\n]{0,10}?(?:無視|忘れ)"
-    r"|(?:100\s*点|満点|最高点|最高評価)[^。！？\n]{0,12}?(?:つけ|付け|与え|評価し|にして))"
+    rf"|{_JA}(?:指示|ルール|ルーブリック|命令)[^。！？\n]{{0,10}}?(?:無視|忘れ)"
+    rf"|{_JA}(?:100\s*点|満点|最高点|最高評価)[^。！？\n]{{0,12}}?(?:つけ|付け|与え|評価し|にして))"
 )
 # Role-play aimed at the scorer: "you are ScoreBot", "let's play a game", "act as", "pretend".
 _ROLE_PLAY = (
@@ -156,9 +157,9 @@ _CLAUSE = r"\s*(?:[,;:，；：、]|\s[-–—]\s|[–—])\s*"
 # Words that open an instruction to the scorer and belong to it, before the words the patterns
 # find: a politeness or "now", an address to the bot ("ScoreBot:", "hey bot,", "note to the
 # grader:"), a fake authority ("SYSTEM OVERRIDE:"), "you must" and kin, in the languages above
-# and Japanese; with the spaces and clause marks between them.
-_LEAD_IN = (
-    r"(?i:(?:\s|[,;:!，；：、！—–-]|(?<!\w)(?:please|pls|plz|kindly|now|just|also|and|so|then|ok|"
+# and Japanese; with the spaces and clause marks between them. Before a cut (NUL) they go too.
+_LEAD_INS = (
+    r"(?:\s|[,;:!，；：、！—–-]|(?<!\w)(?:please|pls|plz|kindly|now|just|also|and|so|then|ok|"
     r"okay|hey|hi|hello|dear|to|for|the|important|urgent|note|attention|nb|ps|p\.s\.|system|"
     r"override|admin|i (?:want|need) you to|you (?:must|should|will|need to|have to)|make sure to|"
     r"be sure to|bitte|jetzt|nun|und|auch|dann|achtung|wichtig|du (?:musst|sollst)|sie müssen|"
@@ -167,8 +168,9 @@ _LEAD_IN = (
     r"per favore|ora|adesso|anche|devi|пожалуйста|теперь|сейчас|и|также|важно|ты должен|"
     r"вы должны|@?\w*(?:bot|gpt|grader|scorer|rater)|ai|llm|assistant|judge|model|бот|модель)"
     r"(?!\w)|请你?|麻烦你?|现在|你必须|你要|你应该|并且|然后|还有|那么|注意|重要|系统|机器人|"
-    r"あなたは|今から|これから|必ず|どうか)*\Z)"
+    r"あなたは|今から|これから|必ず|どうか)*"
 )
+_LEAD_IN, _LEAD_IN_CUT = rf"(?i:{_LEAD_INS}\Z)", rf"(?i:{_LEAD_INS}\0)"
 # Words that show the kept part of the instruction's sentence still talks to the scorer: "you",
 # the bot, the comment being scored ("this review is the best ever, rate it 100"), a fake
 # authority ("I'm the author"). The part goes with the instruction then.
@@ -197,20 +199,22 @@ def find(body: str) -> Addressed:
     kinds: list[str] = []
     text = body
     if "<!--" in text:
-        text, hits = _HTML_COMMENT.subn(" ", text)
+        text, hits = _HTML_COMMENT.subn("\0", text)
         kinds += ["hidden HTML comment"] * bool(hits)
     template = _TEMPLATE.search(text) if _TEMPLATE_GATE.search(text) else None
     if template is not None:
-        text = text[: template.start()]
+        text = text[: template.start()] + "\0"
         kinds.append("fake chat turn or template token")
     digits = _DIGIT.search(text) is not None  # a score line, a "100" and a blob all need one
     if digits and _SCORE_GATE.search(text) is not None:
-        text, hits = _SCORE_LINE.subn("", text)
+        text, hits = _SCORE_LINE.subn("\0", text)
         kinds += ["score line"] * bool(hits)
     if digits and len(text) >= 60:
-        text, hits = _RUN.subn(_blob, text)
-        kinds += ["encoded blob"] * ("\0" in text)
-        text = text.replace("\0", " ")
+        blobs = text.count("\0")
+        text = _RUN.sub(_blob, text)
+        kinds += ["encoded blob"] * (text.count("\0") > blobs)
+    if kinds:  # each cut (a NUL) takes the lead-in before it ("please", "bitte", "请") with it
+        text = _compiled(_LEAD_IN_CUT).sub(" ", text)
     if _anchored(text.lower()):  # one or two searches: most comments skip both patterns
         found = [
             (pattern, kind)
