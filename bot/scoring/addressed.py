@@ -253,15 +253,17 @@ def _blob(match: re.Match[str]) -> str:
 def _without_sentences(text: str, patterns: list[re.Pattern[str]]) -> str:
     """`text` without what `patterns` find: from where that text starts to the end of its sentence
     when what comes before is a piece of the comment on its own (`_kept_before`), else the whole
-    sentence. The sentence's end stays when more of the comment follows, so sentences stay apart."""
+    sentence. The sentence's end stays when the comment goes on after it on that line (sentences
+    stay apart), a line's end when more lines follow."""
     kept = []
     for sentence in _compiled(_SENTENCE).finditer(text):
         hits = [hit.start() for pattern in patterns if (hit := pattern.search(sentence.group()))]
         if not hits:
             kept.append(sentence.group())
         elif head := _kept_before(part := sentence.group(), min(hits)):
-            end = part[len(part.rstrip(".!?\n。！？")) :]
-            kept.append(head + (end if text[sentence.end() :].strip() else ""))
+            end, rest = part[len(part.rstrip(".!?\n。！？")) :], text[sentence.end() :]
+            line_goes_on = rest.partition("\n")[0].strip() or (end == "\n" and rest.strip())
+            kept.append(head + (end if line_goes_on else ""))
     return "".join(kept)
 
 
