@@ -153,7 +153,7 @@ _ANCHORS_OTHER = _any_of([a for a in _ANCHORS if not a.isascii()])
 _TEMPLATE_GATE = re.compile(r"[<\[#:：]")
 _SENTENCE = r"[^.!?\n。！？]*(?:[.!?。！？]+|\n|$)"
 # Where one clause ends and the next begins: a comma, semicolon, colon or dash.
-_CLAUSE = r"\s*(?:[,;:，；：、]|\s[-–—]\s|[–—])\s*"
+_CLAUSE = r"[,;:，；：、–—]|(?<=\s)-(?=\s)"
 # Words that open an instruction to the scorer and belong to it, before the words the patterns
 # find: a politeness or "now", an address to the bot ("ScoreBot:", "hey bot,", "note to the
 # grader:"), a fake authority ("SYSTEM OVERRIDE:"), "you must" and kin, in the languages above
@@ -273,13 +273,18 @@ def _kept_before(sentence: str, start: int) -> str:
     there or the instruction opens a new sentence ("LGTM Let's play a game"), else the part before
     the clause's last comma, colon or dash; nothing when that part still talks to the scorer
     (`_ADDRESSEE`: the words before an instruction that address it belong to the instruction)."""
-    lead_in = _compiled(_LEAD_IN)
-    cut = lead_in.search(sentence, 0, start).start()
+    cut = _lead_in_start(sentence, start)
     gap = sentence[cut:start]
     first = (gap.lstrip() or sentence[start])[0]
     opens = gap[:1].isspace() and first.isalpha() and not first.islower()
-    if not (opens or _compiled(_CLAUSE).match(gap)):
+    if not (opens or _compiled(_CLAUSE).match(gap, len(gap) - len(gap.lstrip()))):
         marks = [m.start() for m in _compiled(_CLAUSE).finditer(sentence, 0, cut)]
-        cut = lead_in.search(sentence, 0, marks[-1]).start() if marks else 0
+        cut = _lead_in_start(sentence, marks[-1]) if marks else 0
     head = sentence[:cut]
     return "" if _compiled(_ADDRESSEE).search(head) else head.rstrip()
+
+
+def _lead_in_start(sentence: str, end: int) -> int:
+    """Where the lead-in that ends at `end` starts, looked for in the 200 characters before it: a
+    search from every position of a long run of spaces would take time quadratic in its length."""
+    return _compiled(_LEAD_IN).search(sentence, max(0, end - 200), end).start()
