@@ -2,30 +2,39 @@
 feedback by more than its own noise, and never worse than the best scorer so far.
 
 **The yardstick.** People's 👍/👎 say whether a posted score was about right, not what the right
-score is; one 👎 points in no direction. So the retrain reads, from all the held-out replies'
-reactions together, what score the people would give each held-out comment (`judged`: the
-judgement model of `training/judgement.py`, fitted on the held-out side only, never on what the
-candidate trained on), and the yardstick is the mean absolute error against those judgements.
-A rating given by hand (`review-forge learn --rating`) is a judgement too.
+score is; one 👎 points in no direction. The retrain's held-out replies carry the score that was
+posted and the reactions to it, and the yardstick is how surprised a scorer is by those reactions:
+taking its score as the people's, the reactions' negative log-likelihood under the reaction
+model the retrain's targets are fitted with (`reaction_surprise`: 👍 likely when the posted score
+is within the agreement margin of it, 👎 likely when it is not, some noise either way), in nats
+per reply, lower is better. A score given by hand (`review-forge learn --rating`) or a
+`judged_score` in the file is the people's score itself; where the held-out set has those, the
+yardstick is the absolute error against them, in points.
 
-Why it cannot be gamed: the judgements differ from comment to comment (they start from the
-rubric's reading of each comment and move only where the reactions pull), so a constant scorer
-is far from most of them; an extreme scorer (0 or 100) is further still; a scorer that copies
-the posted score, or moves away from every 👎'd one, gains nothing unless the pooled reactions say
-the people's score lies where it moved. Where the held-out reactions say nothing, the judgement
-is the rubric's score, so a candidate can only beat the rubric where people said something.
+Measured on the loop experiment's held-out replies (README, "Does it learn?"): the team's own
+judgement beats the rubric on this yardstick in every seed from the first week, as it should. The
+earlier yardstick, the error against a judgement fitted on the held-out reactions, put the
+rubric ahead of the team's own judgement in 4 seeds of 4 (its L2 penalty pulls the fitted
+judgement to the rubric, so only the rubric could win).
 
-**The rule** (`decide`), on the held-out replies with a judgement:
+Why it cannot be gamed: the posted scores differ from comment to comment (the scorer's score
+and `explore`'s offset), and most replies get a 👍, so a constant scorer, or an extreme one (0
+or 100), is far from most posted scores and pays for every 👍 there; a scorer that moves away
+from every posted score pays for the 👍 too; one that copies the posted score pays for every 👎.
+Only a score that lies where the people's does, comment by comment, explains both.
+
+**The rule** (`decide`), on the held-out replies the yardstick covers:
 
 1. enough of them (`Rules.min_replies`), or the current scorer stays and the reason says how
    many more are needed;
 2. format validity: a first adapter needs `min_validity`, a later one may not lose more than
    `validity_tolerance`;
 3. the candidate beats the rubric, and the promoted adapter if there is one: the mean of the
-   per-reply error differences, resampled over replies (bootstrap), is above zero at
-   `confidence` (its lower bound is > 0), so a gain inside the noise is not a gain;
+   per-reply differences, resampled over replies (bootstrap), is above zero at `confidence`
+   (its lower bound is > 0), so a gain inside the noise is not a gain;
 4. its gain over the rubric is not below the best gain any promoted scorer had (kept in the
-   manifest) by more than `best_tolerance`: a chain of small losses cannot add up.
+   manifest) by more than the tolerance (`best_tolerance` points, `best_tolerance_nats` nats):
+   a chain of small losses cannot add up.
 
 Pure and dependency-free: `review-forge eval` and the retrain both use it.
 """
@@ -33,6 +42,7 @@ Pure and dependency-free: `review-forge eval` and the retrain both use it.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +53,9 @@ from review_forge.bot.errors import FormatError, InputError
 from review_forge.bot.scoring.score import Comment, Score, Scorer
 
 AGREEMENT_MARGIN = 10  # score points: a 👍 says the posted score was within this of the person's
+SOFTNESS = 5.0  # score points over which a 👍 turns into a 👎 around the margin
+FLIP = 0.1  # the chance that a reaction goes the other way (noise, a person's own lean)
+POINTS, NATS = "points", "nats"  # the yardstick's units: error vs a judgement, surprise
 
 
 @dataclass(frozen=True)
@@ -62,8 +75,9 @@ class Measure:
 
     scorer: str
     validity: float
-    errors: tuple[float, ...]  # |score - judged|, one per row with a judgement, in row order
+    errors: tuple[float, ...]  # one per row the yardstick covers, in row order (see `unit`)
     synthetic_mae: float | None = None
+    unit: str = POINTS  # POINTS: |score - judged|; NATS: the surprise at the reactions
 
     @property
     def mae(self) -> float | None:
@@ -76,6 +90,7 @@ class Rules:
     resamples: int = 1000
     confidence: float = 0.95
     best_tolerance: float = 1.0  # score points of gain over the rubric
+    best_tolerance_nats: float = 0.05  # the same on the reactions' yardstick, nats per reply
     min_validity: float = 0.8  # a first adapter's format validity
     validity_tolerance: float = 0.02
 
@@ -86,16 +101,17 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     gains: dict[str, dict[str, float]] = field(default_factory=dict)  # reference: gain, lower
     gain_over_rubric: float | None = None
+    unit: str = POINTS  # of the gains
 
     def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "reasons": self.reasons, "gains": self.gains,
-                "gain_over_rubric": self.gain_over_rubric}  # fmt: skip
+                "gain_over_rubric": self.gain_over_rubric, "unit": self.unit}  # fmt: skip
 
 
 def load_heldout(path: str | Path) -> list[HeldOutRow]:
     """Held-out JSONL: synthetic rows (`target_score`) and feedback records (newest snapshot per
-    reply; `judged_score` from the retrain, or a `rating` given by hand). A bad line is an error
-    naming it; rows with neither a target nor a judgement are left out."""
+    reply: the posted score and its 👍/👎, a `rating` given by hand or a `judged_score`). A bad
+    line is an error naming it; rows with no target, judgement or reaction are left out."""
     from review_forge.bot.github.data_branch import latest_per_reply  # PyGithub: only here
 
     file = Path(path)
@@ -116,11 +132,11 @@ def load_heldout(path: str | Path) -> list[HeldOutRow]:
         record = {**record, "_line": number}
         (feedback if "reply_comment_id" in record else synthetic).append(record)
     rows = [_row(file, r) for r in synthetic + latest_per_reply(feedback)]
-    rows = [r for r in rows if r.target is not None or r.judged is not None]
+    rows = [r for r in rows if r.target is not None or r.judged is not None or reacted(r)]
     if not rows:
         raise InputError(
-            f"{file} has no row with a target_score, a judged_score or a rating; nothing to "
-            "evaluate on"
+            f"{file} has no row with a target_score, a judged_score, a rating or reactions to a "
+            "posted score; nothing to evaluate on"
         )
     return rows
 
@@ -154,19 +170,45 @@ def _row(file: Path, record: dict[str, Any]) -> HeldOutRow:
         raise InputError(f"{file} line {record['_line']}: {exc}") from None
 
 
+def reaction_surprise(score: float, row: HeldOutRow) -> float:
+    """The negative log-likelihood, in nats, of a reply's 👍/👎 if the people's score for its
+    comment were `score`: each reaction is a coin that comes up 👍 with probability
+    `FLIP + (1 - 2 FLIP) * sigmoid((AGREEMENT_MARGIN - |posted - score|) / SOFTNESS)`, the
+    model `training/judgement.py` fits the retrain's targets with.
+
+    >>> row = HeldOutRow("1", Comment("x"), posted=60, up=2, down=0)
+    >>> near, far = reaction_surprise(62, row), reaction_surprise(90, row)
+    >>> round(near, 2), round(far, 2), near < far
+    (0.55, 4.34, True)
+    >>> round(reaction_surprise(90, HeldOutRow("2", Comment("x"), posted=60, down=1)), 2)
+    0.12
+    """
+    distance = math.sqrt((float(row.posted or 0) - score) ** 2 + 1.0)  # |.|, smooth at 0 as there
+    agree = FLIP + (1 - 2 * FLIP) / (1 + math.exp((distance - AGREEMENT_MARGIN) / SOFTNESS))
+    return -(row.up * math.log(agree) + row.down * math.log1p(-agree))
+
+
+def reacted(row: HeldOutRow) -> bool:
+    """Whether the reply has a posted score and anyone reacted to it."""
+    return row.posted is not None and row.up + row.down > 0
+
+
 def measure(name: str, rows: Sequence[HeldOutRow], scores: Sequence[Score]) -> Measure:
-    """Errors against the judgements, format validity, and MAE on synthetic targets."""
-    errors = tuple(
-        float(abs(s.score - r.judged))
-        for r, s in zip(rows, scores, strict=True)
-        if r.judged is not None
-    )
+    """The yardstick per reply (the error against the judgements where the set has any, else
+    the surprise at the reactions), format validity, and MAE on synthetic targets."""
+    pairs = list(zip(rows, scores, strict=True))
+    if any(r.judged is not None for r in rows):
+        unit = POINTS
+        errors = tuple(float(abs(s.score - r.judged)) for r, s in pairs if r.judged is not None)
+    else:
+        unit = NATS
+        errors = tuple(round(reaction_surprise(s.score, r), 6) for r, s in pairs if reacted(r))
     synthetic = [abs(s.score - r.target) for r, s in zip(rows, scores, strict=True)
                  if r.target is not None]  # fmt: skip
     validity = sum(s.fallback_reason is None for s in scores) / len(scores) if scores else 0.0
     return Measure(
         name, round(validity, 3), errors,
-        round(sum(synthetic) / len(synthetic), 3) if synthetic else None,
+        round(sum(synthetic) / len(synthetic), 3) if synthetic else None, unit,
     )  # fmt: skip
 
 
@@ -215,6 +257,13 @@ def too_few(replies: int, rules: Rules) -> str | None:
     )
 
 
+def yardstick(unit: str) -> str:
+    """What the per-reply figures of a measure in `unit` are, for people to read."""
+    if unit == POINTS:
+        return "error against the people's judgement (points)"
+    return "surprise at the held-out reactions (nats a reply)"
+
+
 def decide(
     candidate: Measure,
     rubric: Measure,
@@ -247,15 +296,17 @@ def decide(
         decision.gains[reference.scorer] = {"gain": gain, "lower": lower}
         if lower <= 0:
             decision.reasons.append(
-                f"not better than {reference.scorer} beyond noise: error against the people's "
-                f"judgement {candidate.mae:.2f} vs {reference.mae:.2f} (gain {gain:+.2f}, lower "
-                f"bound {lower:+.2f} at {rules.confidence:.0%} over {n} held-out replies)"
+                f"not better than {reference.scorer} beyond noise: {yardstick(candidate.unit)} "
+                f"{candidate.mae:.2f} vs {reference.mae:.2f} (gain {gain:+.2f}, lower bound "
+                f"{lower:+.2f} at {rules.confidence:.0%} over {n} held-out replies)"
             )
     decision.gain_over_rubric = decision.gains[rubric.scorer]["gain"]
-    if best_gain is not None and decision.gain_over_rubric < best_gain - rules.best_tolerance:
+    decision.unit = candidate.unit
+    tolerance = rules.best_tolerance if candidate.unit == POINTS else rules.best_tolerance_nats
+    if best_gain is not None and decision.gain_over_rubric < best_gain - tolerance:
         decision.reasons.append(
-            f"its gain over the rubric ({decision.gain_over_rubric:+.2f}) is more than "
-            f"{rules.best_tolerance:g} below the best promoted so far ({best_gain:+.2f})"
+            f"its gain over the rubric ({decision.gain_over_rubric:+.2f} {candidate.unit}) is "
+            f"more than {tolerance:g} below the best promoted so far ({best_gain:+.2f})"
         )
     decision.passed = not decision.reasons
     return decision
@@ -272,7 +323,7 @@ def table(measures: Sequence[Measure], decision: Decision) -> str:
     n = len(measures[0].errors)
     lines = [
         ("", *(m.scorer for m in measures)),
-        (f"error vs people's judgement (n={n})", *(cell(m.mae) for m in measures)),
+        (f"{yardstick(measures[0].unit)} (n={n})", *(cell(m.mae) for m in measures)),
         ("MAE vs synthetic targets", *(cell(m.synthetic_mae) for m in measures)),
         ("format validity", *(cell(m.validity, True) for m in measures)),
     ]

@@ -32,16 +32,18 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def test_held_out_rows_carry_judgements_ratings_and_targets(tmp_path):
+def test_held_out_rows_carry_judgements_ratings_reactions_and_targets(tmp_path):
     data = write_jsonl(tmp_path / "h.jsonl", [
         {"id": "a", "body": "x", "target_score": 50},
         {**record(7, "z", posted=60, up=2, down=0, when="2024-01-01T00:00:00Z"),
          "judged_score": 64},
         {**record(8, "w", posted=60, up=0, down=3, when="2024-01-01T00:00:00Z"), "rating": 20},
-        record(9, "no judgement: left out", posted=60, up=0, down=3, when="2024-01-01"),
+        record(9, "reactions only", posted=60, up=0, down=3, when="2024-01-01"),
+        record(10, "nobody reacted: left out", posted=60, up=0, down=0, when="2024-01-01"),
     ])  # fmt: skip
     rows = {r.id: r for r in load_heldout(data)}
-    assert set(rows) == {"a", "7", "8"}
+    assert set(rows) == {"a", "7", "8", "9"}
+    assert (rows["9"].judged, rows["9"].posted, rows["9"].down) == (None, 60, 3)
     assert (rows["a"].target, rows["a"].judged) == (50, None)
     assert (rows["7"].judged, rows["7"].posted, rows["7"].up) == (64, 60, 2)
     assert rows["8"].judged == 20  # the person's own rating is their judgement
@@ -75,7 +77,7 @@ def test_the_newest_snapshot_counts(tmp_path):
         (['{"body": "x", "target_score": 50}', "not json"], "h.jsonl line 2:"),
         (['{"body": "x", "target_score": 150}'], "h.jsonl line 1: target_score is 150"),
         (['{"target_score": 50}'], "h.jsonl line 1: not an object with a string body"),
-        (['{"body": "x"}'], "no row with a target_score, a judged_score or a rating"),
+        (['{"body": "x"}'], "no row with a target_score, a judged_score, a rating or reactions"),
         ([], "no row with a target_score"),
     ],
 )

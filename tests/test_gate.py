@@ -155,3 +155,100 @@ def test_the_bootstrap_lower_bound_grows_with_the_number_of_replies():
 
     assert small[0] == large[0] == 1.0
     assert small[1] < large[1] <= 1.0
+
+
+# The retrain's own held-out set: no judgement, only the score that was posted (the rubric's, moved
+# by `explore`'s offset) and the reactions of four people whose score is `_lean` off the rubric's.
+def _reactions(posted: int, judged: int, rng: random.Random) -> tuple[int, int]:
+    up = down = 0
+    for _ in range(4):
+        if rng.random() < 0.7:
+            agrees = (abs(posted - judged) <= 10) != (rng.random() < 0.1)
+            up, down = up + agrees, down + (not agrees)
+    return up, down
+
+
+@pytest.fixture(scope="module")
+def reacted_rows() -> list[HeldOutRow]:
+    from review_forge.bot.feedback.explore import offset
+
+    rng = random.Random(11)
+    out = []
+    for i, r in enumerate(synthesize(240, seed=6)):
+        comment = Comment(r["body"], r["diff_hunk"], r["path"])
+        rubric = score_comment(comment).score
+        posted = max(0, min(100, rubric + offset(i, 10)))
+        up, down = _reactions(posted, max(0, min(100, rubric + _lean(i, r["body"]))), rng)
+        out.append(HeldOutRow(str(i), comment, posted=posted, up=up, down=down))
+    return out
+
+
+def _truth(rows: Sequence[HeldOutRow], noise: float = 0.0, seed: int = 0) -> Fn:
+    """A scorer that learned the people's score (the lean the reactions were drawn with)."""
+    rng = random.Random(seed)
+    errors = [rng.uniform(-noise, noise) for _ in rows]
+    return Fn(f"people±{noise}", rows, lambda i, r: r + _lean(i, rows[i].comment.body) + errors[i])
+
+
+@pytest.fixture(scope="module")
+def reacted_rubric(reacted_rows):
+    return score_and_measure("rubric", RubricScorer(), reacted_rows)
+
+
+@pytest.mark.parametrize(
+    ("name", "fn"),
+    [
+        ("constant 0", lambda i, r: 0),
+        ("constant 100", lambda i, r: 100),
+        ("rubric +15", lambda i, r: r + 15),
+        ("rubric -15", lambda i, r: r - 15),
+        ("the rubric with noise", lambda i, r: r + (i % 7 - 3) * 3),
+    ],
+)
+def test_on_reactions_a_first_adapter_worse_than_the_rubric_is_refused(
+    reacted_rows, reacted_rubric, name, fn
+):
+    candidate = measure(Fn(name, reacted_rows, fn), reacted_rows)
+
+    decision = decide(candidate, reacted_rubric)
+
+    assert candidate.unit == reacted_rubric.unit == "nats"
+    assert len(candidate.errors) == sum(r.up + r.down > 0 for r in reacted_rows)
+    assert not decision.passed
+    assert any(
+        r.startswith("not better than rubric beyond noise: surprise") for r in decision.reasons
+    )
+
+
+def test_on_reactions_a_first_adapter_that_learned_the_people_passes(reacted_rows, reacted_rubric):
+    decision = decide(measure(_truth(reacted_rows, noise=3), reacted_rows), reacted_rubric)
+
+    assert decision.passed, decision.reasons
+    assert decision.gains["rubric"]["lower"] > 0 and decision.unit == "nats"
+
+
+def test_on_reactions_a_chain_of_slightly_worse_candidates_is_refused(reacted_rows, reacted_rubric):
+    promoted = measure(_truth(reacted_rows, noise=2, seed=1), reacted_rows)
+    best = reacted_rubric.mae - promoted.mae
+    for step, noise in enumerate((4, 6, 8), start=2):
+        candidate = measure(_truth(reacted_rows, noise=noise, seed=step), reacted_rows)
+
+        decision = decide(candidate, reacted_rubric, promoted, best_gain=best)
+
+        assert not decision.passed, noise
+        assert any(r.startswith(f"not better than {promoted.scorer}") for r in decision.reasons)
+
+
+def test_on_reactions_a_candidate_below_the_best_gain_so_far_is_refused(
+    reacted_rows, reacted_rubric
+):
+    promoted = measure(_truth(reacted_rows, noise=9, seed=2), reacted_rows)  # weaker than the best
+    candidate = measure(_truth(reacted_rows, noise=6, seed=3), reacted_rows)
+    best = reacted_rubric.mae - measure(_truth(reacted_rows), reacted_rows).mae
+
+    decision = decide(candidate, reacted_rubric, promoted, best_gain=best)
+
+    assert decision.gains["rubric"]["lower"] > 0  # it does beat the rubric
+    assert not decision.passed
+    assert any("nats) is more than 0.05 below the best promoted so far" in r
+               for r in decision.reasons)  # fmt: skip

@@ -49,6 +49,22 @@ def test_pooled_reactions_move_tests_and_security_comments_up(held_out):
     assert mae(predicted) < mae(rubric) - 0.5
 
 
+def test_the_fit_reaches_further_towards_the_people_as_reactions_accumulate(held_out):
+    # The L2 penalty is a prior over all the records: with four times the reactions it pulls
+    # less, so the departures the people make are read more fully (a fixed penalty per record
+    # kept tests/security at +5.5 and bare nits at -7 of the people's +15 and -20 here).
+    judged = [judgement(c) for c in held_out]
+    moved, errors = [], []
+    for n in (256, 1024):
+        model = fit(_records(review_comments(n, seed=5), noise=6, seed=1))
+        predicted = [model.predict(c) for c in held_out]
+        moved.append(shifts(held_out, predicted))
+        errors.append(sum(abs(p - j) for p, j in zip(predicted, judged, strict=True)) / 200)
+    assert moved[1]["tests/security"] > moved[0]["tests/security"] + 2
+    assert moved[1]["tests/security"] > 8 and moved[1]["bare nit"] < -10
+    assert errors[1] < errors[0] - 1
+
+
 def test_without_votes_the_judgement_is_the_rubrics(held_out):
     silent = [{**r, "up": 0, "down": 0} for r in _records(review_comments(20, seed=3), 6, 2)]
     for records in ([], silent):

@@ -8,8 +8,9 @@ trained on. Of each reply only the newest snapshot counts (`latest_per_reply`).
 - Training side: the judgement model (`training/judgement.py`) reads from all its 👍/👎 together
   where the people's score for each comment lies; every training-side comment becomes a row
   aimed at that judgement (`train/judged.jsonl`).
-- Held-out side: the judgement model fitted on the held-out reactions alone gives each reacted
-  held-out reply its `judged_score`, the gate's yardstick (`heldout.jsonl`).
+- Held-out side: the reacted held-out replies, each with the score that was posted and its
+  👍/👎 (`heldout.jsonl`): the gate measures how surprised a scorer is by those reactions
+  (`bot/gate.py`).
 - Synthetic rows (`training.data_synthesis`, rubric labels) join training to keep the format and
   the rubric's calibration where people said nothing, and with no feedback yet they are all there
   is (the bootstrap). The held-out synthetic rows come from their own seed and never appear in
@@ -27,7 +28,7 @@ from typing import Any
 
 from review_forge.bot.github.data_branch import latest_per_reply
 from review_forge.training.data_synthesis import synthesize
-from review_forge.training.judgement import judged_rows, voted, with_judgements
+from review_forge.training.judgement import judged_rows, voted
 
 HELDOUT_PERCENT = 20
 TRAIN_SEED = 0
@@ -85,13 +86,13 @@ def prepare(
     train_fb, held_fb = split_feedback(records)
     train_syn, held_syn = synthetic_rows(synthetic, heldout_synthetic)
     judged = judged_rows(train_fb)
-    held_judged = with_judgements(held_fb)
+    held_voted = [r for r in held_fb if voted(r)]
     (folder / "train").mkdir(parents=True, exist_ok=True)
     train_files = []
     for name, rows in (("synthetic", train_syn), ("judged", judged)):
         if rows:
             train_files.append(_write(folder / "train" / f"{name}.jsonl", rows))
-    heldout = _write(folder / "heldout.jsonl", held_syn + held_judged)
+    heldout = _write(folder / "heldout.jsonl", held_syn + held_voted)
     counts = {
         "feedback_snapshots": len(records),
         "replies": len(train_fb) + len(held_fb),
@@ -99,7 +100,7 @@ def prepare(
         "train_replies_with_votes": sum(voted(r) for r in train_fb),
         "judged_rows": len(judged),
         "heldout_replies": len(held_fb),
-        "heldout_replies_with_votes": len(held_judged),
+        "heldout_replies_with_votes": len(held_voted),
         "synthetic_train": len(train_syn),
         "synthetic_heldout": len(held_syn),
     }

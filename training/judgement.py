@@ -16,12 +16,14 @@ a constant, and every reaction is a coin that comes up 👍 with probability
 
     flip + (1 - 2 flip) * sigmoid((margin - |posted - judgement|) / softness)
 
-(people who approve of a score near their own judgement, and some noise). An L2 penalty keeps
-`w` at zero where the reactions say nothing, so the judgement stays the rubric's there. The
-result gives every comment a directional target. The retrain uses it twice, on the two sides of
-its split, which never share a reply: fitted on the training side, its judgements are the targets
-the candidate trains towards (`judged_rows`); fitted on the held-out side alone, they are the
-gate's yardstick (`with_judgements`, `bot/gate.py`). Torch is imported inside functions.
+(people who approve of a score near their own judgement, and some noise). An L2 penalty (a
+prior worth `prior` nats over all the records, so its pull on the mean shrinks as reactions
+accumulate) keeps `w` at zero where the reactions say nothing, so the judgement stays the rubric's
+there (README, "Does it learn?": a fixed penalty per record kept the fitted departures at about
+half the team's however many reactions came in). The result gives every comment of the training
+side a directional target, the one the candidate trains towards (`judged_rows`). The gate
+(`bot/gate.py`) reads the held-out side's reactions with the same reaction model, without fitting
+anything to them. Torch is imported inside functions.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from review_forge.bot.gate import AGREEMENT_MARGIN
+from review_forge.bot.gate import AGREEMENT_MARGIN, FLIP, SOFTNESS
 from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import Comment, Score, render
 
@@ -77,16 +79,17 @@ def fit(
     records: Sequence[dict[str, Any]],
     *,
     margin: float = AGREEMENT_MARGIN,
-    softness: float = 5.0,
-    flip: float = 0.1,
-    l2: float = 0.002,
+    softness: float = SOFTNESS,
+    flip: float = FLIP,
+    prior: float = 0.2,
     steps: int = 400,
     starts: int = 8,
     spread: float = 10.0,
 ) -> JudgementModel:
     """Fit the lean to feedback records (`body`, `posted.score`, `up`, `down`; newest snapshot
     per reply, as `training.dataset.split_feedback` gives them). Records without votes are
-    left out; with none at all the model is the rubric."""
+    left out; with none at all the model is the rubric. `prior` weighs the L2 penalty against
+    the summed log-likelihood (per record: `prior / n`)."""
     import torch
 
     voted = [r for r in records if int(r.get("up") or 0) + int(r.get("down") or 0) > 0]
@@ -108,6 +111,7 @@ def fit(
     posted = torch.tensor([float(r["posted"]["score"]) for r in voted])
     up = torch.tensor([float(r.get("up") or 0) for r in voted])
     down = torch.tensor([float(r.get("down") or 0) for r in voted])
+    l2 = prior / len(voted)
 
     # The likelihood has more than one hill: a 👎 on a score near the rubric's fits a judgement
     # far above it as well as one far below, and a climb that starts at the rubric goes up or
@@ -179,14 +183,3 @@ def judged_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "completion": render(Score(target, posted.dimensions, {}, posted.recommendations[:1])),
         })  # fmt: skip
     return rows
-
-
-def with_judgements(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The voted records, each with `judged_score`: the judgement fitted on these records alone
-    (the gate's yardstick; fitted apart from the training side, so a candidate cannot have
-    learned it)."""
-    chosen = [r for r in records if voted(r)]
-    if not chosen:
-        return []
-    model = fit(chosen)
-    return [{**r, "judged_score": model.predict(_comment(r))} for r in chosen]
