@@ -159,10 +159,10 @@ def run_seeds(args: argparse.Namespace, work: Path) -> dict[int, list[dict[str, 
 
 
 def _shared_flags(args: argparse.Namespace) -> list[str]:
+    steps = [] if args.grpo_steps is None else ["--grpo-steps", str(args.grpo_steps)]
     return [
-        "--rounds", str(args.rounds), "--per-round", str(args.per_round),
-        "--grpo-steps", str(args.grpo_steps), "--people", str(args.people),
-        "--react-scale", str(args.react_scale),
+        "--rounds", str(args.rounds), "--per-round", str(args.per_round), *steps,
+        "--people", str(args.people), "--react-scale", str(args.react_scale),
     ]  # fmt: skip
 
 
@@ -290,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup-rows", type=int, default=3000, help="rows that teach the base")
     p.add_argument("--warmup-epochs", type=int, default=2, help="epochs that teach the base")
     p.add_argument("--base", help="reuse the base model folder an earlier run built")
-    p.add_argument("--grpo-steps", type=int, default=16, help="GRPO steps per retrain")
+    p.add_argument(
+        "--grpo-steps", type=int,
+        help="GRPO steps per retrain (default: the product's, the GRPO recipe's max_steps)",
+    )  # fmt: skip
     p.add_argument("--jobs", type=int, default=2, help="seeds run at once (one core each)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--work", help="working folder (default: a temporary one)")

@@ -56,7 +56,7 @@ class Plan:
     seed: int
     team: Team = DEFAULT_TEAM
     react_scale: float = 1.0  # multiplies every person's chance of reacting
-    grpo_steps: int = 16
+    grpo_steps: int | None = None  # None: the product's default (the GRPO recipe's)
 
 
 class Loop:
