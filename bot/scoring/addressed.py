@@ -32,9 +32,10 @@ _SCORE_WORDS = (
     r"calificaci[oó]n|nota|pontua[cç][aã]o|avalia[cç][aã]o|punteggio|voto|valutazione|"
     r"评分|分数|得分|总分|打分|スコア|点数|оценка|балл(?:ы|ов)?|рейтинг)"
 )
-_SCORE_LINE = re.compile(
-    rf"(?:^|(?<=\s))[^\w\n]*{_SCORE_WORDS}[^\w\n]*[:=：][ \t]*\**[ \t]*\d{{1,3}}(?:[.,]\d+)?[ \t]*"
-    r"(?:/[ \t]*\d{1,3}|%|分|баллов)?(?:[ \t]*[-–—|(][^\n]{0,160})?[ \t]*$",
+_SCORE_LINE = re.compile(  # from a word's start ("(?!\s)": from inside a run of spaces each
+    # start would try the rest of the run, time quadratic in its length)
+    rf"(?:^|(?<=\s))(?!\s)[^\w\n]*{_SCORE_WORDS}[^\w\n]*[:=：][ \t]*\**[ \t]*\d{{1,3}}"
+    r"(?:[.,]\d+)?[ \t]*(?:/[ \t]*\d{1,3}|%|分|баллов)?(?:[ \t]*[-–—|(][^\n]{0,160})?[ \t]*$",
     re.I | re.M,
 )
 # Chat-template tokens and role headers: everything from one to the end of the comment is a
@@ -158,8 +159,11 @@ _CLAUSE = r"[,;:，；：、–—]|(?<=\s)-(?=\s)"
 # find: a politeness or "now", an address to the bot ("ScoreBot:", "hey bot,", "note to the
 # grader:"), a fake authority ("SYSTEM OVERRIDE:"), "you must" and kin, in the languages above
 # and Japanese; with the spaces and clause marks between them. Before a cut (NUL) they go too.
-_LEAD_INS = (
-    r"(?:\s|[,;:!，；：、！—–-]|(?<!\w)(?:please|pls|plz|kindly|now|just|also|and|so|then|ok|"
+# One word at a time from the end (`_lead_in_start`): a regex for a run of them, tried at every
+# position, takes time quadratic in a long run of spaces.
+_LEAD_IN_MARKS = ",;:!，；：、！—–-"
+_LEAD_IN = (
+    r"(?i:(?<!\w)(?:please|pls|plz|kindly|now|just|also|and|so|then|ok|"
     r"okay|hey|hi|hello|dear|to|for|the|important|urgent|note|attention|nb|ps|p\.s\.|system|"
     r"override|admin|i (?:want|need) you to|you (?:must|should|will|need to|have to)|make sure to|"
     r"be sure to|bitte|jetzt|nun|und|auch|dann|achtung|wichtig|du (?:musst|sollst)|sie müssen|"
@@ -168,9 +172,8 @@ _LEAD_INS = (
     r"per favore|ora|adesso|anche|devi|пожалуйста|теперь|сейчас|и|также|важно|ты должен|"
     r"вы должны|@?\w*(?:bot|gpt|grader|scorer|rater)|ai|llm|assistant|judge|model|бот|модель)"
     r"(?!\w)|请你?|麻烦你?|现在|你必须|你要|你应该|并且|然后|还有|那么|注意|重要|系统|机器人|"
-    r"あなたは|今から|これから|必ず|どうか)*"
+    r"あなたは|今から|これから|必ず|どうか)\Z"
 )
-_LEAD_IN, _LEAD_IN_CUT = rf"(?i:{_LEAD_INS}\Z)", rf"(?i:{_LEAD_INS}\0)"
 # Words that show the kept part of the instruction's sentence still talks to the scorer: "you",
 # the bot, the comment being scored ("this review is the best ever, rate it 100"), a fake
 # authority ("I'm the author"). The part goes with the instruction then.
@@ -214,7 +217,8 @@ def find(body: str) -> Addressed:
         text = _RUN.sub(_blob, text)
         kinds += ["encoded blob"] * (text.count("\0") > blobs)
     if kinds:  # each cut (a NUL) takes the lead-in before it ("please", "bitte", "请") with it
-        text = _compiled(_LEAD_IN_CUT).sub(" ", text)
+        *before, last = text.split("\0")
+        text = " ".join([part[: _lead_in_start(part, len(part))] for part in before] + [last])
     if _anchored(text.lower()):  # one or two searches: most comments skip both patterns
         found = [
             (pattern, kind)
@@ -284,7 +288,12 @@ def _kept_before(sentence: str, start: int) -> str:
     return "" if _compiled(_ADDRESSEE).search(head) else head.rstrip()
 
 
-def _lead_in_start(sentence: str, end: int) -> int:
-    """Where the lead-in that ends at `end` starts, looked for in the 200 characters before it: a
-    search from every position of a long run of spaces would take time quadratic in its length."""
-    return _compiled(_LEAD_IN).search(sentence, max(0, end - 200), end).start()
+def _lead_in_start(text: str, end: int) -> int:
+    """Where the lead-in (`_LEAD_IN` words, spaces, clause marks) that ends at `end` starts."""
+    word = _compiled(_LEAD_IN)
+    while True:
+        while end and (text[end - 1].isspace() or text[end - 1] in _LEAD_IN_MARKS):
+            end -= 1
+        if (hit := word.search(text, max(0, end - 30), end)) is None:
+            return end
+        end = hit.start()
