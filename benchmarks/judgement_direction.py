@@ -21,6 +21,13 @@ Printed per offset: the share of (seed, kind) cells whose fitted departure has t
 (kinds where the team departs by 5 points or more), the mean absolute error against the team of
 the fitted judgements and of the rubric, and the share of 👍 among the reactions (what the
 offset costs in agreement).
+
+Then the gate's side (`yardsticks`): on the held-out replies of the retrain's split
+(`training.dataset.split_feedback`), would a scorer that knew the team's judgement beat the
+rubric? Per seed, the team's and the rubric's mean surprise at the held-out reactions (the gate's
+yardstick, `bot/gate.py`) with the bootstrap's lower bound of the team's gain, and, for
+comparison, their errors against a judgement fitted on the held-out reactions alone with the
+earlier fixed penalty per record (0.002; the gate's earlier yardstick).
 """
 
 from __future__ import annotations
@@ -80,6 +87,34 @@ def departures(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     }
 
 
+def yardsticks(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The team's and the rubric's figures on the held-out side of `rows` (see the module)."""
+    from review_forge.bot.gate import HeldOutRow, bootstrap_gain, reaction_surprise
+    from review_forge.bot.scoring.score import Comment
+    from review_forge.training.dataset import split_feedback
+    from review_forge.training.judgement import fit, voted
+
+    held = [r for r in split_feedback(rows)[1] if voted(r)]
+    cells = [
+        (HeldOutRow(str(r["reply_comment_id"]), Comment(r["body"], r["diff_hunk"], r["path"]),
+                    posted=r["posted"]["score"], up=r["up"], down=r["down"]), r)
+        for r in held
+    ]  # fmt: skip
+    team = [reaction_surprise(r["judged"], row) for row, r in cells]
+    rubric = [reaction_surprise(r["rubric"], row) for row, r in cells]
+    _, lower = bootstrap_gain(rubric, team, 1000, 0.95)
+    earlier = fit(held, prior=0.002 * len(held))
+    pairs = [(earlier.predict(row.comment), r) for row, r in cells]
+    return {
+        "replies": len(held),
+        "surprise_team": statistics.fmean(team),
+        "surprise_rubric": statistics.fmean(rubric),
+        "gain_lower": lower,
+        "fitted_error_team": statistics.fmean(abs(j - r["judged"]) for j, r in pairs),
+        "fitted_error_rubric": statistics.fmean(abs(j - r["rubric"]) for j, r in pairs),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--people", default=DEFAULT_PEOPLE, help="the team's Python file")
@@ -105,6 +140,14 @@ def main(argv: list[str] | None = None) -> int:
                     signs.append((d["fitted"] > 0) == (d["team"] > 0))
                 fitted_errors.append(d["fitted_error"] * d["n"])
                 rubric_errors.append(d["rubric_error"] * d["n"])
+            y = yardsticks(rows)
+            print(
+                f"±{offset} | seed {seed} held out (n={y['replies']}) | surprise, nats: team "
+                f"{y['surprise_team']:.2f}, rubric {y['surprise_rubric']:.2f} (the team's gain's "
+                f"lower bound {y['gain_lower']:+.2f}) | error vs a judgement fitted there with "
+                f"the earlier penalty: team {y['fitted_error_team']:.2f}, rubric "
+                f"{y['fitted_error_rubric']:.2f}"
+            )
         total = args.comments * args.seeds
         print(
             f"±{offset}: the team's direction in {sum(signs)} of {len(signs)} departing kinds; "
