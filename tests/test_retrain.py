@@ -19,6 +19,7 @@ from review_forge.bot.errors import ConfigError, ModelUnavailable
 from review_forge.bot.github.adapter_store import cache_root, fetch_adapter, git_blob_sha
 from review_forge.bot.github.data_branch import DataStore
 from review_forge.bot.scoring.rubric import RubricScorer
+from review_forge.bot.scoring.score import DIMENSIONS
 from review_forge.bot.scoring.scorer import choose_scorer
 from review_forge.bot.settings import Config
 from review_forge.training.dataset import is_heldout, split_feedback, synthetic_rows
@@ -52,6 +53,29 @@ def test_the_split_keeps_each_reply_on_one_side_with_its_newest_snapshot():
     )  # the order of the snapshots changes nothing
     assert 25 <= len(held) <= 55  # about 20 in 100
     assert len(again_train) == len(train)
+
+
+def test_the_held_out_file_carries_the_reactions_the_gate_measures_surprise_at(tmp_path):
+    from review_forge.bot.gate import load_heldout, score_and_measure
+    from review_forge.training.dataset import prepare
+
+    posted = {"score": 40, "dimensions": dict.fromkeys(DIMENSIONS, 40)}
+    records = [
+        {**_record(r, r % 3, (r + 1) % 2, "2024-05-01T00:00:00Z"), "body": f"Add a test {r}.",
+         "posted": posted}
+        for r in range(120)
+    ]  # fmt: skip
+
+    data = prepare(records, tmp_path, synthetic=0, heldout_synthetic=0)
+
+    written = [json.loads(line) for line in data.heldout_file.read_text().splitlines()]
+    reacted = {r for r in range(120) if is_heldout(r) and (r % 3 or (r + 1) % 2)}
+    assert {w["reply_comment_id"] for w in written} == reacted  # silent replies left out
+    assert all("judged_score" not in w for w in written)  # nothing fitted to the held-out side
+    assert data.counts["heldout_replies_with_votes"] == len(reacted)
+    measured = score_and_measure("rubric", RubricScorer(), load_heldout(data.heldout_file))
+    assert measured.unit == "nats" and len(measured.errors) == len(reacted)
+    assert data.counts["judged_rows"] == 120 - sum(is_heldout(r) for r in range(120))
 
 
 def test_held_out_synthetic_rows_are_stable_and_never_trained_on():
