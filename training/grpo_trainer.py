@@ -73,7 +73,7 @@ def train(
     recipe = Path(config_path) if config_path else SFT_RECIPE if sft_warmup else GRPO_RECIPE
     config = _load_recipe(recipe, overrides)
     config.model.model_name = _base_model(base_model, parent_dir, config.model.model_name)
-    _fit_to_cpu(config)
+    fit_to_cpu(config)
     _point_at_data(config, data_paths)
     if parent_dir is not None:
         # Continue the parent's LoRA: loaded trainable, and no new LoRA built on top of it.
@@ -150,7 +150,7 @@ def _base_model(explicit: str | None, parent: Path | None, recipe_base: str) -> 
     return explicit or trained_on or recipe_base
 
 
-def _fit_to_cpu(config: Any) -> None:
+def fit_to_cpu(config: Any) -> None:
     """bfloat16 only where the CPU computes it natively (the model scorer's own test)."""
     import torch
 
