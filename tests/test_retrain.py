@@ -75,7 +75,7 @@ def test_the_held_out_file_carries_the_reactions_the_gate_measures_surprise_at(t
     assert data.counts["heldout_replies_with_votes"] == len(reacted)
     measured = score_and_measure("rubric", RubricScorer(), load_heldout(data.heldout_file))
     assert measured.unit == "nats" and len(measured.errors) == len(reacted)
-    assert data.counts["judged_rows"] == 120 - sum(is_heldout(r) for r in range(120))
+    assert data.counts["judged_rows"] >= 120 - sum(is_heldout(r) for r in range(120))
 
 
 def test_held_out_synthetic_rows_are_stable_and_never_trained_on():
