@@ -6,10 +6,17 @@ import random
 
 import pytest
 
-from benchmarks.simulation.people import TEAM, judgement, reaction, review_comments, shifts
+from benchmarks.simulation.people import (
+    TEAM,
+    group,
+    judgement,
+    reaction,
+    review_comments,
+    shifts,
+)
 from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import Comment
-from review_forge.training.judgement import features, fit
+from review_forge.training.judgement import STILL, features, fit, judged_rows
 
 
 def _records(rows: list[dict], noise: float, seed: int) -> list[dict]:
@@ -86,3 +93,30 @@ def test_approval_of_the_rubric_everywhere_keeps_it():
 def test_features_are_words_not_their_case_or_order():
     assert features("Add a TEST.") == features("test a add")
     assert features("Add a test.") != features("Add a text.")
+
+
+def test_targets_copy_the_first_pass_where_the_lean_is_small_and_those_rows_count_twice():
+    records = [
+        {**r, "reply_comment_id": n,
+         "posted": {"score": r["posted"]["score"], "dimensions": r["target_dimensions"]}}
+        for n, r in enumerate(_records(review_comments(256, seed=5), noise=6, seed=1))
+    ]  # fmt: skip
+
+    judged = judged_rows(records)
+
+    first = {r["reply_comment_id"]: score_comment(Comment(r["body"], r["diff_hunk"], r["path"]))
+             for r in records}  # fmt: skip
+    by_reply: dict[int, list[dict]] = {}
+    for row in judged:
+        by_reply.setdefault(int(row["id"].split("-")[1]), []).append(row)
+    assert set(by_reply) == set(first)  # every comment, reacted to or not, gets a target
+    copied = moved = 0
+    for reply, targets in by_reply.items():
+        lean = targets[0]["target_score"] - first[reply].score
+        assert lean == 0 or abs(lean) > STILL  # small leans are read as none
+        assert len(targets) == (2 if lean == 0 else 1)  # a copy counts twice
+        copied, moved = copied + (lean == 0), moved + (lean != 0)
+    assert copied > 0 and moved > 0
+    tests = [t[0]["target_score"] - first[k].score for k, t in by_reply.items()
+             if group(t[0]["body"]) == "tests/security"]  # fmt: skip
+    assert sum(tests) / len(tests) > 2  # the people's +15 on them, read from the reactions
