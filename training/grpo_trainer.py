@@ -41,6 +41,7 @@ from review_forge.training.manifest import (
     write_manifest,
 )
 from review_forge.training.rows import read_training_data
+from review_forge.training.weights import float32_copy
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 GRPO_RECIPE = CONFIGS / "grpo_cpu.yaml"
@@ -91,10 +92,19 @@ def train(
         file=sys.stderr,
         flush=True,
     )
-    with tempfile.TemporaryDirectory(prefix="review-forge-train-") as work_dir:
+    base = config.model.model_name
+    with (
+        tempfile.TemporaryDirectory(prefix="review-forge-train-") as work_dir,
+        tempfile.TemporaryDirectory(prefix="review-forge-base-") as copy_dir,
+    ):
         work = Path(work_dir)
         config.training.output_dir = str(work)
         started = time.monotonic()
+        if config.model.torch_dtype_str == "float32" and (
+            copy := float32_copy(base, Path(copy_dir))
+        ):  # loads without a converted copy in memory (training/weights.py)
+            config.model.tokenizer_name = config.model.tokenizer_name or base
+            config.model.model_name = str(copy)
         _run_oumi(config)
         seconds = time.monotonic() - started
         check_single_lora(work, parent_dir)
@@ -102,10 +112,11 @@ def train(
         out.mkdir(parents=True, exist_ok=True)
         for name in ADAPTER_FILES:
             shutil.copyfile(work / name, out / name)
+    _record_base(out, base)
     write_manifest(
         out,
         kind=kind,
-        base_model=config.model.model_name,
+        base_model=base,
         parent_revision=parent_revision,
         data={"sha256": data.digest(), "paths": [str(p) for p in data_paths], **data.counts()},
         reward_curve=curve(history["log_history"], "loss" if kind == "TRL_SFT" else "reward"),
@@ -122,6 +133,15 @@ def train(
     )
     print(f"review-forge: adapter saved to {out}", file=sys.stderr)
     return out
+
+
+def _record_base(adapter: Path, base: str) -> None:
+    """The adapter's config names the base it was trained on, not the float32 copy it loaded."""
+    file = adapter / ADAPTER_FILES[1]
+    settings = json.loads(file.read_text(encoding="utf-8"))
+    if settings.get("base_model_name_or_path") != base:
+        settings["base_model_name_or_path"] = base
+        file.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
 
 
 def _load_recipe(recipe: Path, overrides: Sequence[str]) -> Any:

@@ -1,0 +1,110 @@
+"""The base model's weights in float32 on disk, for training on a CPU without native bfloat16.
+
+TinyLlama is published in bfloat16. Loading it as float32 reads the 2.2 GB file through a memory
+map and converts every tensor into 4.4 GB of new memory, so a process peaks at about 7 GB before
+training starts (measured: `from_pretrained(..., dtype=float32)` of the TinyLlama shape, VmHWM
+6.97 GB), above what a private repository's 7 GB runner can hold beside the training. A float32
+file loads without any conversion: transformers maps it and the weights stay pages of that file,
+read when first used, which the kernel can drop and read again (they are never written: LoRA
+trains only its own matrices).
+
+So before training in float32, `float32_copy` writes the base's safetensors files converted to
+float32 into the run's working folder, one tensor at a time (the largest, the embedding, is 262
+MB), with its config files; the tokenizer still comes from the base itself.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+CONFIG_FILES = ("config.json", "generation_config.json", "model.safetensors.index.json")
+CONVERTED = {"BF16", "F16"}
+
+
+def local_folder(base: str) -> Path:
+    """The base's folder: itself when it is one, else its snapshot from the hub (downloaded or
+    cached, weights and config only)."""
+    folder = Path(base)
+    if folder.is_dir():
+        return folder
+    from huggingface_hub import snapshot_download
+
+    return Path(snapshot_download(base, allow_patterns=["*.safetensors", "*.json"]))
+
+
+def needs_copy(folder: Path) -> bool:
+    """Whether any tensor of the folder's safetensors files is stored in 16 bits."""
+    return any(
+        entry.get("dtype") in CONVERTED
+        for file in folder.glob("*.safetensors")
+        for name, entry in _header(file).items()
+        if name != "__metadata__"
+    )
+
+
+def float32_copy(base: str, out: Path) -> Path | None:
+    """`out` holding the base converted to float32, or None when it is float32 already (or has
+    no safetensors files: then transformers loads it as it is)."""
+    source = local_folder(base)
+    if not needs_copy(source):
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    for name in CONFIG_FILES:
+        if (source / name).is_file():
+            shutil.copyfile(source / name, out / name)
+    for file in sorted(source.glob("*.safetensors")):
+        convert(file, out / file.name)
+    return out
+
+
+def convert(source: Path, target: Path) -> None:
+    """Write `source` with every 16-bit floating tensor as float32, one tensor in memory at a
+    time (safetensors: an 8-byte header length, a JSON header of offsets, the raw data)."""
+    import torch
+    from safetensors import safe_open
+
+    header = _header(source)
+    metadata = header.pop("__metadata__", None)
+    layout: dict[str, dict] = {} if metadata is None else {"__metadata__": metadata}
+    offset = 0
+    for name, entry in header.items():  # keep the file's order of tensors
+        dtype = "F32" if entry["dtype"] in CONVERTED else entry["dtype"]
+        width = _bytes_per_value(entry, dtype)
+        size = width * _count(entry["shape"])
+        layout[name] = {
+            "dtype": dtype,
+            "shape": entry["shape"],
+            "data_offsets": [offset, offset + size],
+        }
+        offset += size
+    text = json.dumps(layout, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned, as safetensors writes it
+    with safe_open(str(source), framework="pt") as tensors, target.open("wb") as out:
+        out.write(struct.pack("<Q", len(text)) + text)
+        for name in header:
+            tensor = tensors.get_tensor(name)
+            if header[name]["dtype"] in CONVERTED:
+                tensor = tensor.to(torch.float32)
+            out.write(tensor.contiguous().view(torch.uint8).numpy().tobytes())
+
+
+def _header(file: Path) -> dict:
+    with file.open("rb") as handle:
+        (length,) = struct.unpack("<Q", handle.read(8))
+        return json.loads(handle.read(length))
+
+
+def _bytes_per_value(entry: dict, dtype: str) -> int:
+    start, end = entry["data_offsets"]
+    count = _count(entry["shape"])
+    return 4 if dtype == "F32" else (end - start) // count if count else 0
+
+
+def _count(shape: list[int]) -> int:
+    total = 1
+    for side in shape:
+        total *= side
+    return total
