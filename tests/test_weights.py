@@ -63,3 +63,13 @@ def test_training_on_a_16_bit_base_names_the_base_not_the_copy(bf16_base: Path, 
     assert settings["base_model_name_or_path"] == str(bf16_base)
     assert read_manifest(out)["base_model"] == str(bf16_base)
     assert read_manifest(out)["training"]["dtype"] == "float32"
+
+
+def test_the_gate_scores_with_a_copy_named_as_the_base(bf16_base: Path, tmp_path: Path):
+    from review_forge.bot.adapter import model_name
+    from review_forge.training.weights import evaluation_base
+
+    copy = Path(evaluation_base(str(bf16_base), tmp_path))
+    assert copy != bf16_base and not needs_copy(copy)
+    assert model_name(str(copy)) == model_name(str(bf16_base))
+    assert (copy / "tokenizer.json").read_bytes() == (bf16_base / "tokenizer.json").read_bytes()

@@ -98,7 +98,7 @@ def retrain(config: Config, options: Options, gh: Github) -> RetrainReport:
             report = _not_trained(short, current)
         else:
             candidate = candidate or _train(data, work, base, current, options)
-            report = _evaluate(data, base, candidate, current, options)
+            report = _evaluate(data, base, candidate, current, options, work)
         report.update(
             run_id=config.run_id, created_at=now.isoformat(), data_branch=config.data_branch,
             data_commit=tip, base_model=base, data=data.counts, bootstrap=data.bootstrap,
@@ -140,12 +140,15 @@ def _train(
 
 
 def _evaluate(
-    data: RetrainData, base: str, candidate: Path, current: StoredAdapter | None, options: Options
-) -> RetrainReport:
+    data: RetrainData, base: str, candidate: Path, current: StoredAdapter | None,
+    options: Options, work: Path,
+) -> RetrainReport:  # fmt: skip
     from review_forge.bot.scoring.model import load  # torch: only when evaluating
+    from review_forge.training.weights import evaluation_base
 
     rows = load_heldout(data.heldout_file)
     revision = adapter_revision(candidate)
+    base = evaluation_base(base, work)
     cand = score_and_measure(f"candidate {revision}", load(base, str(candidate)), rows)
     rubric = score_and_measure("rubric", RubricScorer(), rows)
     promoted, best = None, None

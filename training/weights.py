@@ -8,9 +8,9 @@ file loads without any conversion: transformers maps it and the weights stay pag
 read when first used, which the kernel can drop and read again (they are never written: LoRA
 trains only its own matrices).
 
-So before training in float32, `float32_copy` writes the base's safetensors files converted to
-float32 into the run's working folder, one tensor at a time (the largest, the embedding, is 262
-MB), with its config files; the tokenizer still comes from the base itself.
+So before training or evaluating in float32, `float32_copy` writes the base's safetensors files
+converted to float32 into the run's working folder, one tensor at a time (the largest, the
+embedding, is 262 MB), beside a copy of its other files (config, tokenizer, chat template).
 """
 
 from __future__ import annotations
@@ -20,19 +20,19 @@ import shutil
 import struct
 from pathlib import Path
 
-CONFIG_FILES = ("config.json", "generation_config.json", "model.safetensors.index.json")
+HUB_FILES = ["*.safetensors", "*.json", "tokenizer.model", "*.jinja"]
 CONVERTED = {"BF16", "F16"}
 
 
 def local_folder(base: str) -> Path:
     """The base's folder: itself when it is one, else its snapshot from the hub (downloaded or
-    cached, weights and config only)."""
+    cached: weights, config and tokenizer)."""
     folder = Path(base)
     if folder.is_dir():
         return folder
     from huggingface_hub import snapshot_download
 
-    return Path(snapshot_download(base, allow_patterns=["*.safetensors", "*.json"]))
+    return Path(snapshot_download(base, allow_patterns=HUB_FILES))
 
 
 def needs_copy(folder: Path) -> bool:
@@ -52,12 +52,24 @@ def float32_copy(base: str, out: Path) -> Path | None:
     if not needs_copy(source):
         return None
     out.mkdir(parents=True, exist_ok=True)
-    for name in CONFIG_FILES:
-        if (source / name).is_file():
-            shutil.copyfile(source / name, out / name)
-    for file in sorted(source.glob("*.safetensors")):
-        convert(file, out / file.name)
+    for file in sorted(source.iterdir()):
+        if file.suffix == ".safetensors":
+            convert(file, out / file.name)
+        elif file.is_file():
+            shutil.copyfile(file, out / file.name)
     return out
+
+
+def evaluation_base(base: str, work: Path) -> str:
+    """The base to score with in this run: its float32 copy under `work` where the scorer runs in
+    float32 and the base is 16-bit, named as the base is (adapters record their base's name)."""
+    import torch
+
+    from review_forge.bot.scoring.model import pick_dtype
+
+    if pick_dtype() is not torch.float32:
+        return base
+    return str(float32_copy(base, work / "float32" / Path(base).name) or base)
 
 
 def convert(source: Path, target: Path) -> None:
