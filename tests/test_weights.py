@@ -73,3 +73,19 @@ def test_the_gate_scores_with_a_copy_named_as_the_base(bf16_base: Path, tmp_path
     assert copy != bf16_base and not needs_copy(copy)
     assert model_name(str(copy)) == model_name(str(bf16_base))
     assert (copy / "tokenizer.json").read_bytes() == (bf16_base / "tokenizer.json").read_bytes()
+
+
+def test_on_a_cpu_without_bf16_oumi_builds_the_base_in_float32(bf16_base: Path):
+    import torch
+    from oumi.builders.models import build_model
+
+    from review_forge.bot.scoring.model import pick_dtype
+    from review_forge.training.grpo_trainer import SFT_RECIPE, _load_recipe, fit_to_cpu
+
+    if pick_dtype() is torch.bfloat16:
+        pytest.skip("this CPU computes bfloat16 natively: the recipe's dtype stays")
+    config = _load_recipe(SFT_RECIPE, [f"model.model_name={bf16_base}"])
+    assert config.model.torch_dtype_str == "bfloat16"  # the recipe's, for CPUs that have it
+    fit_to_cpu(config)
+    model = build_model(model_params=config.model)
+    assert {p.dtype for p in model.parameters()} == {torch.float32}

@@ -171,7 +171,11 @@ def _base_model(explicit: str | None, parent: Path | None, recipe_base: str) -> 
 
 
 def fit_to_cpu(config: Any) -> None:
-    """bfloat16 only where the CPU computes it natively (the model scorer's own test)."""
+    """bfloat16 only where the CPU computes it natively (the model scorer's own test).
+
+    Oumi reads the dtype it loads the model in from `model.torch_dtype`, which it derives from
+    `torch_dtype_str` when the config is built: both change here (changing the string alone left
+    the base weights in emulated bfloat16 on these CPUs)."""
     import torch
 
     from review_forge.bot.scoring.model import pick_dtype
@@ -180,6 +184,7 @@ def fit_to_cpu(config: Any) -> None:
     if bf16 and not torch.cuda.is_available() and pick_dtype() is not torch.bfloat16:
         print("review-forge: no native bfloat16 on this CPU; training in float32", file=sys.stderr)
         config.model.torch_dtype_str = "float32"
+        config.model.torch_dtype = torch.float32
 
 
 def _point_at_data(config: Any, data_paths: Sequence[str | Path]) -> None:
