@@ -241,6 +241,7 @@ def gate_summary(logs: dict[Any, list[dict[str, Any]]]) -> dict[str, Any]:
                 continue
             for reason in gate["reasons"]:
                 key = re.split(r" \d| from | beyond|:|\(", reason, maxsplit=1)[0].strip()
+                key = re.sub(r" [0-9a-f]{12}$", "", key)  # the promoted adapter's revision
                 refused[key] = refused.get(key, 0) + 1
     return {"candidates": candidates, "promoted": promoted, "refused": candidates - promoted,
             "refused_for": refused, "promotions_raising_mae_over_best": raised}  # fmt: skip

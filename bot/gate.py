@@ -21,7 +21,10 @@ Why it cannot be gamed: the posted scores differ from comment to comment (the sc
 and `explore`'s offset), and most replies get a 👍, so a constant scorer, or an extreme one (0
 or 100), is far from most posted scores and pays for every 👍 there; a scorer that moves away
 from every posted score pays for the 👍 too; one that copies the posted score pays for every 👎.
-Only a score that lies where the people's does, comment by comment, explains both.
+A score that lies where the people's does, comment by comment, explains both best. The limit:
+a 👎 is as likely wherever a score lies beyond the margin, so on comments where the rubric is far
+from the people and most replies get a 👎, a scorer that moves away from the posted score the
+wrong way can still beat the rubric (README, "Does it learn?": one such promotion in 16 retrains).
 
 **The rule** (`decide`), on the held-out replies the yardstick covers:
 
