@@ -46,6 +46,7 @@ SMALL_MODEL = [  # the tiny model learns at a higher rate, with a LoRA on every 
     "--sft-set", "training.learning_rate=3e-3", "--sft-set", "training.num_train_epochs=40",
     "--sft-set", "training.lr_scheduler_type=constant",
     "--sft-set", "training.per_device_train_batch_size=8", "--sft-set", "peft.lora_r=16",
+    "--sft-set", "training.max_steps=-1", "--sft-set", "training.gradient_accumulation_steps=1",
     "--sft-set", "peft.lora_target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,"
     "down_proj]",
 ]  # fmt: skip

@@ -63,7 +63,7 @@ class Options:
     warmup: str = "auto"  # auto: before a first adapter and whenever there are judged targets
     warmup_steps: int | None = None
     synthetic: int = 96
-    heldout_synthetic: int = 32
+    heldout_synthetic: int = 16
     min_validity: float = RULES.min_validity
     min_heldout: int = RULES.min_replies
     candidate: str | None = None  # evaluate (and promote) this adapter instead of training one
@@ -247,7 +247,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--warmup-steps", type=_positive, help="stop the SFT stage after this many steps"
     )
     p.add_argument("--synthetic", type=_count, default=96, help="synthetic training rows (96)")
-    p.add_argument("--heldout-synthetic", type=_count, default=32, help="held-out ones (32)")
+    p.add_argument("--heldout-synthetic", type=_count, default=16, help="held-out ones (16)")
     p.add_argument(
         "--min-validity", type=_share, default=RULES.min_validity,
         help=f"format validity a first adapter needs ({RULES.min_validity})",

@@ -184,8 +184,11 @@ def merge(base: str | Path, adapter: str | Path, out_dir: str | Path) -> Path:
 SFT = (
     *COMMON,
     "training.num_train_epochs=3",
+    "training.max_steps=-1",  # epochs, not the TinyLlama recipe's step budget
     "training.learning_rate=1e-3",
     "training.per_device_train_batch_size=16",
+    "training.gradient_accumulation_steps=1",
+    "training.enable_gradient_checkpointing=false",
     "peft.lora_r=64",
     "peft.lora_alpha=128",
     "peft.lora_target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]",
@@ -199,5 +202,7 @@ GRPO = (
     "training.grpo.max_completion_length=64",
     "training.grpo.temperature=0.8",
     "training.per_device_train_batch_size=8",
+    "training.gradient_accumulation_steps=1",
+    "training.enable_gradient_checkpointing=false",
     "training.trainer_kwargs.generation_batch_size=8",
 )
