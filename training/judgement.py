@@ -11,32 +11,30 @@ not, and that says which way the people lean on such comments.
 
     judgement(comment) = rubric score + w . features(comment)
 
-where the features are the comment's words (hashed into buckets, present or not), and every
-reaction is a coin that comes up 👍 with probability
+where the features are the comment's words (hashed into buckets, present or not), its length and
+a constant, and every reaction is a coin that comes up 👍 with probability
 
     flip + (1 - 2 flip) * sigmoid((margin - |posted - judgement|) / softness)
 
-(people who approve of a score near their own judgement, and some noise). An L2 penalty (a prior
-worth `prior` nats over all the records, so its pull on the mean shrinks as reactions accumulate)
-keeps `w` at zero where the reactions say nothing, so the judgement stays the rubric's there
-(README, "Does it learn?": with a fixed penalty per record the fitted judgement's error against the
-simulated team stayed at 4.30 points with the ±10 offsets, where it is now 3.50). The result gives
-every comment of the training side a directional target, the one the candidate trains towards
-(`judged_rows`). The gate (`bot/gate.py`) reads the held-out side's reactions with the same reaction
-model, without fitting anything to them. Torch is imported inside functions.
+(people who approve of a score near their own judgement, and some noise). An L2 penalty (a
+prior worth `prior` nats over all the records, so its pull on the mean shrinks as reactions
+accumulate) keeps `w` at zero where the reactions say nothing, so the judgement stays the rubric's
+there (README, "Does it learn?": a fixed penalty per record kept the fitted departures at about
+half the team's however many reactions came in). The result gives every comment of the training
+side a directional target, the one the candidate trains towards (`judged_rows`). The gate
+(`bot/gate.py`) reads the held-out side's reactions with the same reaction model, without fitting
+anything to them. Torch is imported inside functions.
 
 The targets copy the rubric's score where the fitted lean is within `STILL` points of it, and those
 rows count twice (`judged_rows`): the candidate's prompt carries the rubric's first pass and a
 base that answers it back, and a small model trained on leans everywhere moved every kind of
-comment alike (the loop experiment's candidates moved comments the team scores as the rubric does
-3-6 points up), while one that sees most comments copied learns to depart only where the words
-earned it. Measured on a month of the loop's reactions (README, "Does it learn?"). The fit has no
-constant or length term for the same reason: an overall lean of a point or two moved every
-target off the first pass.
+comment alike, while one that sees most comments copied learns to depart only where the words
+earned it (README, "Does it learn?").
 """
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from collections.abc import Sequence
@@ -47,8 +45,9 @@ from review_forge.bot.gate import AGREEMENT_MARGIN, FLIP, SOFTNESS
 from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import Comment, Score, render
 
-BUCKETS = 4096
 STILL = 2  # points: a fitted lean this small is read as none, the target is the first pass
+
+BUCKETS = 4096
 WORD = re.compile(r"[a-z]+")
 
 
@@ -64,17 +63,24 @@ def features(body: str, buckets: int = BUCKETS) -> list[int]:
 
 @dataclass(frozen=True)
 class JudgementModel:
-    """A fitted lean per word bucket on top of the rubric."""
+    """A fitted lean per word bucket, per length unit and overall, on top of the rubric."""
 
     word_weights: dict[int, float]
+    length_weight: float
+    bias: float
 
     def lean(self, body: str) -> float:
         """How far the people's judgement of `body` lies from the rubric's score, in points."""
-        return sum(self.word_weights.get(i, 0.0) for i in features(body))
+        words = sum(self.word_weights.get(i, 0.0) for i in features(body))
+        return self.bias + words + self.length_weight * _length(body)
 
     def predict(self, comment: Comment) -> int:
         """The people's judgement of `comment`: the rubric's score moved by the lean, 0-100."""
         return max(0, min(100, round(score_comment(comment).score + self.lean(comment.body))))
+
+
+def _length(body: str) -> float:
+    return math.log1p(len(body.split())) / 5
 
 
 def fit(
@@ -96,13 +102,14 @@ def fit(
 
     voted = [r for r in records if int(r.get("up") or 0) + int(r.get("down") or 0) > 0]
     if not voted:
-        return JudgementModel({})
+        return JudgementModel({}, 0.0, 0.0)
     rows = [features(r["body"]) for r in voted]
     used = sorted({i for row in rows for i in row})
     column = {bucket: index for index, bucket in enumerate(used)}
     x = torch.zeros(len(voted), len(used))
     for n, row in enumerate(rows):
         x[n, [column[i] for i in row]] = 1.0
+    length = torch.tensor([_length(r["body"]) for r in voted])
     rubric = torch.tensor(
         [
             float(score_comment(Comment(r["body"], r.get("diff_hunk"), r.get("path"))).score)
@@ -122,31 +129,34 @@ def fit(
     w = torch.randn(starts, len(used), generator=generator) * spread
     w[0] = 0.0
     w.requires_grad_(True)
-    optimizer = torch.optim.Adam([w], lr=0.5)
+    extra = torch.zeros(starts, 2, requires_grad=True)  # length weight, bias; per start
+    optimizer = torch.optim.Adam([w, extra], lr=0.5)
     for _ in range(steps):
-        loss = _loss(w, x, rubric, posted, up, down, margin, softness, flip, l2)
+        loss = _loss(w, extra, x, length, rubric, posted, up, down, margin, softness, flip, l2)
         optimizer.zero_grad()
         loss.sum().backward()
         optimizer.step()
     with torch.no_grad():
-        loss = _loss(w, x, rubric, posted, up, down, margin, softness, flip, l2)
+        loss = _loss(w, extra, x, length, rubric, posted, up, down, margin, softness, flip, l2)
         best = int(torch.argmin(loss))
     weights = {bucket: float(w[best, column[bucket]].detach()) for bucket in used}
-    return JudgementModel(weights)
+    return JudgementModel(weights, float(extra[best, 0].detach()), float(extra[best, 1].detach()))
 
 
 def _loss(
-    w: Any, x: Any, rubric: Any, posted: Any, up: Any, down: Any,
+    w: Any, extra: Any, x: Any, length: Any, rubric: Any, posted: Any, up: Any, down: Any,
     margin: float, softness: float, flip: float, l2: float,
 ) -> Any:  # fmt: skip
     """Per start: the reactions' mean negative log-likelihood plus the L2 penalty."""
     import torch
 
-    judged = rubric[:, None] + x @ w.T  # records x starts
+    judged = (
+        rubric[:, None] + x @ w.T + length[:, None] * extra[:, 0] + extra[:, 1]
+    )  # records x starts
     distance = torch.sqrt((posted[:, None] - judged) ** 2 + 1.0)  # |.|, smooth at 0
     p_up = flip + (1 - 2 * flip) * torch.sigmoid((margin - distance) / softness)
     log_likelihood = up[:, None] * torch.log(p_up) + down[:, None] * torch.log1p(-p_up)
-    penalty = l2 * w.pow(2).sum(dim=1)
+    penalty = l2 * (w.pow(2).sum(dim=1) + extra.pow(2).sum(dim=1))
     return -log_likelihood.mean(dim=0) + penalty
 
 
