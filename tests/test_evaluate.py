@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from review_forge.bot.cli import main
-from review_forge.bot.gate import Measure, load_heldout, measure
+from review_forge.bot.gate import Measure, measure
+from review_forge.bot.heldout import load_heldout
 from review_forge.bot.scoring.rubric import score_comment
 from review_forge.bot.scoring.score import DIMENSIONS, Comment, Score, render
 

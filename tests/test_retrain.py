@@ -56,7 +56,8 @@ def test_the_split_keeps_each_reply_on_one_side_with_its_newest_snapshot():
 
 
 def test_the_held_out_file_carries_the_reactions_the_gate_measures_surprise_at(tmp_path):
-    from review_forge.bot.gate import load_heldout, score_and_measure
+    from review_forge.bot.gate import score_and_measure
+    from review_forge.bot.heldout import load_heldout
     from review_forge.training.dataset import prepare
 
     posted = {"score": 40, "dimensions": dict.fromkeys(DIMENSIONS, 40)}

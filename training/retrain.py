@@ -38,7 +38,6 @@ from review_forge.bot.errors import ConfigError, GitHubError, InputError
 from review_forge.bot.gate import (
     Rules,
     decide,
-    load_heldout,
     score_and_measure,
     table,
     too_few,
@@ -47,6 +46,7 @@ from review_forge.bot.github import runner
 from review_forge.bot.github.adapter_store import StoredAdapter, fetch_adapter
 from review_forge.bot.github.client import call_with_retries, connect
 from review_forge.bot.github.data_branch import DataStore
+from review_forge.bot.heldout import load_heldout
 from review_forge.bot.scoring.rubric import RubricScorer
 from review_forge.bot.settings import Config, load_config
 from review_forge.training import promote

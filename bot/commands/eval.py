@@ -59,7 +59,8 @@ def _scorer(which: str, args: argparse.Namespace) -> tuple[str, Scorer]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from review_forge.bot.gate import Rules, decide, load_heldout, score_and_measure, table
+    from review_forge.bot.gate import Rules, decide, score_and_measure, table
+    from review_forge.bot.heldout import load_heldout
 
     if args.min_replies < 0:
         raise InputError("--min-replies must be 0 or more")
