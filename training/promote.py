@@ -86,12 +86,31 @@ def adapter_files(
     return files
 
 
+def best_gain(manifest: dict[str, Any], unit: str) -> float | None:
+    """The best gain over the rubric so far, when it was measured in `unit`: a best from an older
+    yardstick (points before nats) says nothing about this one, and is not held against it.
+
+    >>> best_gain({"best": {"gain_over_rubric": 2.5}}, "points"), best_gain({}, "nats")
+    (2.5, None)
+    >>> best_gain({"best": {"gain_over_rubric": 2.5, "unit": "points"}}, "nats") is None
+    True
+    """
+    best = manifest.get("best") or {}
+    return best.get("gain_over_rubric") if best.get("unit", "points") == unit else None
+
+
 def _best(report: RetrainReport, current: StoredAdapter | None) -> dict[str, Any]:
-    gain, revision = report["gate"]["gain_over_rubric"], report["candidate"]["revision"]
-    before = (current.manifest.get("best") or {}) if current is not None else {}
-    if before.get("gain_over_rubric") is not None and before["gain_over_rubric"] >= gain:
-        return before
-    return {"gain_over_rubric": gain, "revision": revision, "run_id": report["run_id"]}
+    gate, revision = report["gate"], report["candidate"]["revision"]
+    gain, unit = gate["gain_over_rubric"], gate.get("unit", "points")
+    before = best_gain(current.manifest, unit) if current is not None else None
+    if before is not None and before >= gain:
+        return current.manifest["best"]
+    return {
+        "gain_over_rubric": gain,
+        "unit": unit,
+        "revision": revision,
+        "run_id": report["run_id"],
+    }
 
 
 def commit(

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
+from review_forge.bot.gate import POINTS, yardstick
 from review_forge.bot.github.reply import inline
 
 MAX_POINTS = 60  # a chart with more points than this shows every n-th step
@@ -74,7 +75,7 @@ def metrics_table(evaluation: Mapping[str, Any]) -> str:
     measures = evaluation["measures"]
     n = measures[0]["replies"]
     rows = [
-        (f"error vs the people's judgement (n={n} held-out replies)",
+        (f"{yardstick(measures[0].get('unit', POINTS))} (n={n} held-out replies)",
          *(_cell(m["error"]) for m in measures)),
         ("MAE vs synthetic targets (rubric labels)",
          *(_cell(m["synthetic_mae"]) for m in measures)),
@@ -107,7 +108,8 @@ def verdict(report: RetrainReport) -> list[str]:
         "Action run with `adapter: data-branch` scores with it."
     )
     gains = "; ".join(
-        f"{inline(name, 60)}: {g['gain']:+.2f} points (lower bound {g['lower']:+.2f})"
+        f"{inline(name, 60)}: {g['gain']:+.2f} {gate.get('unit', POINTS)} (lower bound "
+        f"{g['lower']:+.2f})"
         for name, g in gate["gains"].items()
     )
     return [

@@ -51,6 +51,7 @@ from review_forge.bot.scoring.rubric import RubricScorer
 from review_forge.bot.settings import Config, load_config
 from review_forge.training import promote
 from review_forge.training.dataset import RetrainData, prepare
+from review_forge.training.promote import best_gain
 from review_forge.training.report import RetrainReport
 
 RULES = Rules()
@@ -155,7 +156,7 @@ def _evaluate(
     if current is not None:
         model = load(base, str(current.folder))
         promoted = score_and_measure(f"promoted {current.revision}", model, rows)
-        best = (current.manifest.get("best") or {}).get("gain_over_rubric")
+        best = best_gain(current.manifest, cand.unit)
     decision = decide(cand, rubric, promoted, best, _rules(options))
     measures = [m for m in (cand, rubric, promoted) if m is not None]
     print(table(measures, decision))
@@ -177,6 +178,7 @@ def _evaluate(
                     "validity": m.validity,
                     "synthetic_mae": m.synthetic_mae,
                     "replies": len(m.errors),
+                    "unit": m.unit,
                 }
                 for m in measures
             ],
