@@ -120,7 +120,8 @@ def test_the_report_escapes_what_it_read_from_the_data_branch():
     text = render(_report([measure, {**measure, "scorer": "rubric", "error": 7.25}]))
     assert "<script>" not in text and "<b>" not in text and "@everyone" not in text
     assert "**Not promoted.**" in text and "- validity fell" in text
-    assert "| error against the people's judgement (points) (n=40 held-out replies) | 4.50 | 7.25 |" in text
+    label = "error against the people's judgement (points) (n=40 held-out replies)"
+    assert f"| {label} | 4.50 | 7.25 |" in text
     assert "No training curve" in text and "bootstrapped from synthetic rows" in text
 
 
