@@ -83,9 +83,10 @@ def convert(source: Path, target: Path) -> None:
     layout: dict[str, dict] = {} if metadata is None else {"__metadata__": metadata}
     offset = 0
     for name, entry in header.items():  # keep the file's order of tensors
-        dtype = "F32" if entry["dtype"] in CONVERTED else entry["dtype"]
-        width = _bytes_per_value(entry, dtype)
-        size = width * _count(entry["shape"])
+        start, end = entry["data_offsets"]
+        wide = entry["dtype"] in CONVERTED  # 2 bytes a value become 4
+        size = (end - start) * (2 if wide else 1)
+        dtype = "F32" if wide else entry["dtype"]
         layout[name] = {
             "dtype": dtype,
             "shape": entry["shape"],
@@ -100,23 +101,10 @@ def convert(source: Path, target: Path) -> None:
             tensor = tensors.get_tensor(name)
             if header[name]["dtype"] in CONVERTED:
                 tensor = tensor.to(torch.float32)
-            out.write(tensor.contiguous().view(torch.uint8).numpy().tobytes())
+            out.write(tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
 
 
 def _header(file: Path) -> dict:
     with file.open("rb") as handle:
         (length,) = struct.unpack("<Q", handle.read(8))
         return json.loads(handle.read(length))
-
-
-def _bytes_per_value(entry: dict, dtype: str) -> int:
-    start, end = entry["data_offsets"]
-    count = _count(entry["shape"])
-    return 4 if dtype == "F32" else (end - start) // count if count else 0
-
-
-def _count(shape: list[int]) -> int:
-    total = 1
-    for side in shape:
-        total *= side
-    return total
