@@ -2,29 +2,18 @@
 feedback by more than its own noise, and never worse than the best scorer so far.
 
 **The yardstick.** People's 👍/👎 say whether a posted score was about right, not what the right
-score is; one 👎 points in no direction. The retrain's held-out replies carry the score that was
-posted and the reactions to it, and the yardstick is how surprised a scorer is by those reactions:
-taking its score as the people's, the reactions' negative log-likelihood under the reaction
-model the retrain's targets are fitted with (`reaction_surprise`: 👍 likely when the posted score
-is within the agreement margin of it, 👎 likely when it is not, some noise either way), in nats
-per reply, lower is better. A score given by hand (`review-forge learn --rating`) or a
-`judged_score` in the file is the people's score itself; where the held-out set has those, the
-yardstick is the absolute error against them, in points.
+score is. The retrain's held-out replies carry the score that was posted and the reactions to
+it, and the yardstick is how surprised a scorer is by those reactions: taking its score as the
+people's, the reactions' negative log-likelihood under the reaction model the retrain's targets
+are fitted with (`reaction_surprise`), in nats per reply, lower is better. A score given by hand
+(`review-forge learn --rating`) or a `judged_score` in the file is the people's score itself;
+where the held-out set has those, the yardstick is the absolute error against them, in points.
 
-Measured on the loop experiment's held-out replies (README, "Does it learn?"): the team's own
-judgement beats the rubric on this yardstick in every seed from the first week, as it should. The
-earlier yardstick, the error against a judgement fitted on the held-out reactions, put the
-rubric ahead of the team's own judgement in 4 seeds of 4 (its L2 penalty pulls the fitted
-judgement to the rubric, so only the rubric could win).
-
-Why it cannot be gamed: the posted scores differ from comment to comment (the scorer's score
-and `explore`'s offset), and most replies get a 👍, so a constant scorer, or an extreme one (0
-or 100), is far from most posted scores and pays for every 👍 there; a scorer that moves away
-from every posted score pays for the 👍 too; one that copies the posted score pays for every 👎.
-A score that lies where the people's does, comment by comment, explains both best. The limit:
-a 👎 is as likely wherever a score lies beyond the margin, so on comments where the rubric is far
-from the people and most replies get a 👎, a scorer that moves away from the posted score the
-wrong way can still beat the rubric (README, "Does it learn?": one such promotion in 16 retrains).
+Why it cannot be gamed: posted scores differ from comment to comment (the scorer's and
+`explore`'s offset) and most replies get a 👍, so a constant or extreme scorer pays for every 👍
+far from it; one that copies the posted score pays for every 👎. Rule 4 closes the way left: a
+👎 is as likely wherever a score lies beyond the margin, so where the current scorer is far from
+the people, moving away from it in either direction lowers the surprise.
 
 **The rule** (`decide`), on the held-out replies the yardstick covers:
 
@@ -33,11 +22,11 @@ wrong way can still beat the rubric (README, "Does it learn?": one such promotio
 2. format validity: a first adapter needs `min_validity`, a later one may not lose more than
    `validity_tolerance`;
 3. the candidate beats the rubric, and the promoted adapter if there is one: the mean of the
-   per-reply differences, resampled over replies (bootstrap), is above zero at `confidence`
-   (its lower bound is > 0), so a gain inside the noise is not a gain;
-4. its gain over the rubric is not below the best gain any promoted scorer had (kept in the
-   manifest) by more than the tolerance (`best_tolerance` points, `best_tolerance_nats` nats):
-   a chain of small losses cannot add up.
+   per-reply differences, resampled over replies (bootstrap), is above zero at `confidence`;
+4. on reactions, its moves point the right way: it also beats its mirror image around each of
+   them (every departure made the other way) at that confidence (`_direction`);
+5. its gain over the rubric is not below the best gain any promoted scorer had (kept in the
+   manifest) by more than the tolerance: a chain of small losses cannot add up.
 
 Pure and dependency-free: `review-forge eval` and the retrain both use it.
 """
@@ -47,7 +36,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from review_forge.bot.scoring.score import Comment, Score, Scorer
@@ -78,6 +67,9 @@ class Measure:
     errors: tuple[float, ...]  # one per row the yardstick covers, in row order (see `unit`)
     synthetic_mae: float | None = None
     unit: str = POINTS  # POINTS: |score - judged|; NATS: the surprise at the reactions
+    # NATS only: the rows the errors cover and this scorer's score on each (rule 4).
+    covered: tuple[HeldOutRow, ...] = field(default=(), compare=False, repr=False)
+    scores: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def mae(self) -> float | None:
@@ -104,8 +96,7 @@ class Decision:
     unit: str = POINTS  # of the gains
 
     def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, "reasons": self.reasons, "gains": self.gains,
-                "gain_over_rubric": self.gain_over_rubric, "unit": self.unit}  # fmt: skip
+        return asdict(self)
 
 
 def reaction_surprise(score: float, row: HeldOutRow) -> float:
@@ -135,19 +126,36 @@ def measure(name: str, rows: Sequence[HeldOutRow], scores: Sequence[Score]) -> M
     """The yardstick per reply (the error against the judgements where the set has any, else
     the surprise at the reactions), format validity, and MAE on synthetic targets."""
     pairs = list(zip(rows, scores, strict=True))
+    covered: list[tuple[HeldOutRow, int]] = []
     if any(r.judged is not None for r in rows):
         unit = POINTS
         errors = tuple(float(abs(s.score - r.judged)) for r, s in pairs if r.judged is not None)
     else:
         unit = NATS
-        errors = tuple(round(reaction_surprise(s.score, r), 6) for r, s in pairs if reacted(r))
-    synthetic = [abs(s.score - r.target) for r, s in zip(rows, scores, strict=True)
-                 if r.target is not None]  # fmt: skip
+        covered = [(r, s.score) for r, s in pairs if reacted(r)]
+        errors = tuple(round(reaction_surprise(s, r), 6) for r, s in covered)
+    synthetic = [abs(s.score - r.target) for r, s in pairs if r.target is not None]
     validity = sum(s.fallback_reason is None for s in scores) / len(scores) if scores else 0.0
     return Measure(
         name, round(validity, 3), errors,
         round(sum(synthetic) / len(synthetic), 3) if synthetic else None, unit,
+        tuple(r for r, _ in covered), tuple(s for _, s in covered),
     )  # fmt: skip
+
+
+def mirrored(candidate: Measure, reference: Measure) -> tuple[float, ...]:
+    """The surprise of the candidate's mirror image around `reference`: its departures from the
+    reference made the other way (`2 * reference - candidate`, within 0-100).
+
+    >>> row = HeldOutRow("1", Comment("x"), posted=50, down=2)  # the people: far off 50
+    >>> up, ref = (Measure(n, 1, (), None, NATS, (row,), (s,)) for n, s in (("c", 80), ("r", 50)))
+    >>> mirrored(up, ref) == (round(reaction_surprise(20, row), 6),)
+    True
+    """
+    return tuple(
+        round(reaction_surprise(max(0, min(100, 2 * r - c)), row), 6)
+        for row, c, r in zip(candidate.covered, candidate.scores, reference.scores, strict=True)
+    )
 
 
 def score_and_measure(name: str, scorer: Scorer, rows: Sequence[HeldOutRow]) -> Measure:
@@ -155,9 +163,8 @@ def score_and_measure(name: str, scorer: Scorer, rows: Sequence[HeldOutRow]) -> 
 
 
 def bootstrap_gain(
-    reference: Sequence[float], candidate: Sequence[float], resamples: int, confidence: float,
-    seed: int = 0,
-) -> tuple[float, float]:  # fmt: skip
+    reference: Sequence[float], candidate: Sequence[float], resamples: int, confidence: float
+) -> tuple[float, float]:
     """(mean gain, its lower bound at `confidence`): how much lower the candidate's per-reply
     errors are than the reference's, resampling replies with replacement.
 
@@ -170,7 +177,7 @@ def bootstrap_gain(
     diffs = [r - c for r, c in zip(reference, candidate, strict=True)]
     if not diffs:
         return 0.0, 0.0
-    rng = random.Random(seed)
+    rng = random.Random(0)  # the same verdict on the same data, every run
     n = len(diffs)
     means = sorted(sum(rng.choices(diffs, k=n)) / n for _ in range(resamples))
     lower = means[int((1 - confidence) * resamples)]
@@ -228,9 +235,8 @@ def decide(
     for reference in (rubric, promoted):
         if reference is None:
             continue
-        gain, lower = bootstrap_gain(
-            reference.errors, candidate.errors, rules.resamples, rules.confidence
-        )
+        pair = reference.errors, candidate.errors
+        gain, lower = bootstrap_gain(*pair, rules.resamples, rules.confidence)
         decision.gains[reference.scorer] = {"gain": gain, "lower": lower}
         if lower <= 0:
             decision.reasons.append(
@@ -238,6 +244,8 @@ def decide(
                 f"{candidate.mae:.2f} vs {reference.mae:.2f} (gain {gain:+.2f}, lower bound "
                 f"{lower:+.2f} at {rules.confidence:.0%} over {n} held-out replies)"
             )
+        elif candidate.unit == NATS and reference.scores:
+            decision.reasons.extend(_direction(candidate, reference, rules, decision))
     decision.gain_over_rubric = decision.gains[rubric.scorer]["gain"]
     decision.unit = candidate.unit
     tolerance = rules.best_tolerance if candidate.unit == POINTS else rules.best_tolerance_nats
@@ -250,13 +258,29 @@ def decide(
     return decision
 
 
+def _direction(
+    candidate: Measure, reference: Measure, rules: Rules, decision: Decision
+) -> list[str]:
+    """Rule 4: why the candidate's moves away from the reference do not point where the people
+    are: its mirror image explains the reactions as well."""
+    mirror = mirrored(candidate, reference)
+    gain, lower = bootstrap_gain(mirror, candidate.errors, rules.resamples, rules.confidence)
+    decision.gains[reference.scorer].update(over_mirror=gain, over_mirror_lower=lower)
+    if lower > 0:
+        return []
+    return [
+        f"its moves away from {reference.scorer} point the wrong way or nowhere: the same moves "
+        f"made the other way explain the held-out reactions as well (surprise "
+        f"{candidate.mae:.2f} vs {sum(mirror) / len(mirror):.2f} nats a reply, lower bound of "
+        f"the difference {lower:+.2f} at {rules.confidence:.0%})"
+    ]
+
+
 def table(measures: Sequence[Measure], decision: Decision) -> str:
     """The scorers side by side, with the gate's verdict under them."""
 
     def cell(value: float | None, percent: bool = False) -> str:
-        if value is None:
-            return "-"
-        return f"{value:.1%}" if percent else f"{value:.2f}"
+        return "-" if value is None else f"{value:.1%}" if percent else f"{value:.2f}"
 
     n = len(measures[0].errors)
     lines = [

@@ -252,3 +252,44 @@ def test_on_reactions_a_candidate_below_the_best_gain_so_far_is_refused(
     assert not decision.passed
     assert any("nats) is more than 0.05 below the best promoted so far" in r
                for r in decision.reasons)  # fmt: skip
+
+
+# Where the people are far from every posted score, nearly every reply gets a 👎, and a 👎 is as
+# likely wherever a score lies beyond the margin: moving away from the rubric the wrong way
+# explains those 👎 as well as moving the right way. Half the comments here are judged 20 points
+# below the rubric's score, the bare nits of the loop experiment's team.
+def _far(index: int) -> int:
+    return -20 if index % 2 == 0 else 0
+
+
+@pytest.fixture(scope="module")
+def far_rows() -> list[HeldOutRow]:
+    from review_forge.bot.feedback.explore import offset
+
+    rng = random.Random(12)
+    out = []
+    for i, r in enumerate(synthesize(200, seed=7)):
+        comment = Comment(r["body"], r["diff_hunk"], r["path"])
+        rubric = score_comment(comment).score
+        posted = max(0, min(100, rubric + offset(i, 10)))
+        up, down = _reactions(posted, max(0, min(100, rubric + _far(i))), rng)
+        out.append(HeldOutRow(str(i), comment, posted=posted, up=up, down=down))
+    return out
+
+
+def test_on_reactions_a_candidate_that_moves_the_wrong_way_past_the_margin_is_refused(far_rows):
+    rubric = score_and_measure("rubric", RubricScorer(), far_rows)
+    wrong = measure(Fn("wrong way", far_rows, lambda i, r: r - _far(i)), far_rows)
+    right = measure(Fn("right way", far_rows, lambda i, r: r + _far(i)), far_rows)
+
+    refused, passed = decide(wrong, rubric), decide(right, rubric)
+
+    # Without rule 4 it would pass: it does explain the reactions better than the rubric.
+    assert refused.gains["rubric"]["lower"] > 0
+    assert not refused.passed
+    assert refused.reasons == [r for r in refused.reasons if r.startswith(
+        "its moves away from rubric point the wrong way or nowhere: the same moves made the "
+        "other way explain the held-out reactions as well")]  # fmt: skip
+    assert refused.reasons and refused.gains["rubric"]["over_mirror_lower"] <= 0
+    assert passed.passed, passed.reasons
+    assert passed.gains["rubric"]["over_mirror_lower"] > 0
