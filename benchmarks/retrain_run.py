@@ -15,6 +15,8 @@
   its peak RSS (VmHWM, which counts the pages of the model file it maps while loading) and its
   peak anonymous memory (sampled every half second: what a runner's memory must hold; mapped file
   pages can be dropped and read again), and the stages' times from the candidate's manifest.
+  Beside `retrain.log`, `memory.tsv` traces the child's VmRSS, RssAnon, RssFile and RssShmem every
+  half second with the log's size then, which places a peak against the log's lines.
 
 Random weights never write the score format, so the gate refuses the candidate (format validity
 0%) and every generation runs to its full length: the worst case for time.
@@ -84,13 +86,17 @@ def seed_branch(fake, records: list[dict]) -> None:
     store.add_files({f"{FEEDBACK_DIR}2026-02-01-bench.jsonl": lines}, "Feedback snapshot")
 
 
-def anonymous_kb(pid: int) -> int:
+TRACED = ("VmRSS", "RssAnon", "RssFile", "RssShmem")
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """The child's resident memory now, in kB: all, anonymous, file pages, shared memory."""
     try:
         status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
     except OSError:
-        return 0
-    line = next((ln for ln in status.splitlines() if ln.startswith("RssAnon:")), "RssAnon: 0 kB")
-    return int(line.split()[1])
+        return dict.fromkeys(TRACED, 0)
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return {name: int(fields.get(name, "0 kB").split()[0]) for name in TRACED}
 
 
 def run(base: Path, out: Path, api_url: str, token: str, extra: list[str]) -> dict:
@@ -110,9 +116,16 @@ def run(base: Path, out: Path, api_url: str, token: str, extra: list[str]) -> di
         child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
 
         def watch() -> None:
-            while child.poll() is None:
-                peak[0] = max(peak[0], anonymous_kb(child.pid))
-                time.sleep(0.5)
+            with (out.parent / "memory.tsv").open("w") as trace:
+                # The log's size at each sample places the memory against the log's lines.
+                trace.write("seconds\t" + "\t".join(f"{n}_kb" for n in TRACED) + "\tlog_bytes\n")
+                while child.poll() is None:
+                    now = memory_kb(child.pid)
+                    peak[0] = max(peak[0], now["RssAnon"])
+                    seconds = time.perf_counter() - started
+                    values = "\t".join(str(now[n]) for n in TRACED)
+                    trace.write(f"{seconds:.1f}\t{values}\t{os.fstat(log.fileno()).st_size}\n")
+                    time.sleep(0.5)
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()

@@ -34,6 +34,7 @@ from typing import Any
 from review_forge.bot.adapter import adapter_revision, read_manifest, same_base
 from review_forge.bot.errors import ConfigError, InputError, ReviewForgeError
 from review_forge.bot.settings import disable_telemetry
+from review_forge.training.allocator import map_large_blocks
 from review_forge.training.manifest import (
     ADAPTER_FILES,
     check_single_lora,
@@ -100,6 +101,7 @@ def train(
         work = Path(work_dir)
         config.training.output_dir = str(work)
         started = time.monotonic()
+        map_large_blocks()  # else freed activations stay with the process (training/allocator.py)
         if config.model.torch_dtype_str == "float32" and (
             copy := float32_copy(base, Path(copy_dir))
         ):  # loads without a converted copy in memory (training/weights.py)
