@@ -97,3 +97,24 @@ def test_the_chunked_loss_is_the_full_loss(tiny_model_dir: Path, tmp_path: Path)
         curves[loss] = json.loads((out / "manifest.json").read_text())["reward_curve"]["values"]
     assert len(curves["nll"]) == 2
     assert curves["chunked_nll"] == pytest.approx(curves["nll"], rel=1e-5)
+
+
+def test_a_stage_frees_its_model_before_returning(tiny_model_dir: Path, tmp_path: Path):
+    """No model outlives `train`: the next stage converts and loads its own copy of the weights
+    beside it otherwise. Automatic collection is off in the child, so what is freed, `train`
+    freed."""
+    data = write_jsonl(synthesize(8, seed=1), tmp_path / "rows.jsonl")
+    code = f"""
+import gc
+gc.disable()
+from transformers import PreTrainedModel
+from review_forge.training.grpo_trainer import train
+train([{str(data)!r}], {str(tmp_path / "out")!r}, base_model={str(tiny_model_dir)!r},
+      max_steps=1, sft_warmup=True)
+print(sum(isinstance(o, PreTrainedModel) for o in gc.get_objects()))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "0"

@@ -20,6 +20,7 @@ Hugging Face hub client is imported, and the recipes turn TensorBoard, W&B and M
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import re
@@ -196,11 +197,8 @@ def _point_at_data(config: Any, data_paths: Sequence[str | Path]) -> None:
 
     datasets = config.data.train.datasets
     sft = config.training.trainer_type == TrainerType.TRL_SFT
-    name = (
-        datasets[0].dataset_name
-        if datasets
-        else ("review_forge_sft" if sft else "review_forge_grpo")
-    )
+    default = "review_forge_sft" if sft else "review_forge_grpo"
+    name = datasets[0].dataset_name if datasets else default
     kwargs = dict(datasets[0].dataset_kwargs) if datasets else {}
     kwargs["extra_paths"] = [str(p) for p in data_paths[1:]]
     if not sft:
@@ -225,6 +223,8 @@ def _run_oumi(config: Any) -> None:
     except (OumiConfigError, ValueError) as exc:
         raise ConfigError(f"the training configuration is invalid: {exc}") from None
     oumi_train(config)
+    # Trainer and model sit in reference cycles: unmap the weights before the next stage loads.
+    gc.collect()
 
 
 _SEED_PROMPT = re.compile(r"^\s*score this review:\s*(['\"])(.*)\1\s*$", re.I | re.S)
