@@ -168,19 +168,25 @@ def _reactions(posted: int, judged: int, rng: random.Random) -> tuple[int, int]:
     return up, down
 
 
-@pytest.fixture(scope="module")
-def reacted_rows() -> list[HeldOutRow]:
+def _reacted(comments: int, seed: int, lean: Callable[[int, str], int]) -> list[HeldOutRow]:
+    """Held-out replies posted at the rubric's score moved by `explore`'s offset, with the
+    reactions of people whose score is `lean(index, body)` off the rubric's."""
     from review_forge.bot.feedback.explore import offset
 
-    rng = random.Random(11)
+    rng = random.Random(seed)
     out = []
-    for i, r in enumerate(synthesize(240, seed=6)):
+    for i, r in enumerate(synthesize(comments, seed=seed)):
         comment = Comment(r["body"], r["diff_hunk"], r["path"])
         rubric = score_comment(comment).score
         posted = max(0, min(100, rubric + offset(i, 10)))
-        up, down = _reactions(posted, max(0, min(100, rubric + _lean(i, r["body"]))), rng)
+        up, down = _reactions(posted, max(0, min(100, rubric + lean(i, r["body"]))), rng)
         out.append(HeldOutRow(str(i), comment, posted=posted, up=up, down=down))
     return out
+
+
+@pytest.fixture(scope="module")
+def reacted_rows() -> list[HeldOutRow]:
+    return _reacted(240, 6, _lean)
 
 
 def _truth(rows: Sequence[HeldOutRow], noise: float = 0.0, seed: int = 0) -> Fn:
@@ -264,17 +270,7 @@ def _far(index: int) -> int:
 
 @pytest.fixture(scope="module")
 def far_rows() -> list[HeldOutRow]:
-    from review_forge.bot.feedback.explore import offset
-
-    rng = random.Random(12)
-    out = []
-    for i, r in enumerate(synthesize(200, seed=7)):
-        comment = Comment(r["body"], r["diff_hunk"], r["path"])
-        rubric = score_comment(comment).score
-        posted = max(0, min(100, rubric + offset(i, 10)))
-        up, down = _reactions(posted, max(0, min(100, rubric + _far(i))), rng)
-        out.append(HeldOutRow(str(i), comment, posted=posted, up=up, down=down))
-    return out
+    return _reacted(200, 7, lambda i, body: _far(i))
 
 
 def test_on_reactions_a_candidate_that_moves_the_wrong_way_past_the_margin_is_refused(far_rows):
