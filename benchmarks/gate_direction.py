@@ -52,8 +52,8 @@ def draw(team, replies: int, seed: int) -> list[tuple[object, int, int, str]]:
 
     rng, out, batch = random.Random(seed), [], 0
     while len(out) < replies:
-        for row in review_comments(replies, seed=seed * 1000 + batch):
-            number = batch * replies + len(out)  # the reply's id, which `explore` hashes
+        for index, row in enumerate(review_comments(replies, seed=seed * 1000 + batch)):
+            number = batch * replies + index  # the reply's id, which `explore` hashes
             comment = Comment(row["body"], row["diff_hunk"], row["path"])
             rubric, judged = score_comment(comment).score, team.judgement(comment)
             posted = max(0, min(100, rubric + offset(seed * 100_000 + number, 10)))
