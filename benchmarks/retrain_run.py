@@ -1,6 +1,6 @@
 """One whole default retrain, end to end, on the TinyLlama shape: what `retrain.yml` runs.
 
-    python -m benchmarks.retrain_run --keep /tmp/retrain-bench     # about an hour on 2 cores
+    python -m benchmarks.retrain_run --keep /tmp/retrain-bench     # 36 min on 2 quiet cores
 
 - The base: TinyLlama-1.1B's shape with random weights, saved in bfloat16 as the hub holds
   TinyLlama, with the 32,000-token tokenizer of `benchmarks/score_latency.py` (its `setup`; kept
@@ -137,8 +137,8 @@ def run(base: Path, out: Path, api_url: str, token: str, extra: list[str]) -> di
         "exit_code": code,
         "seconds": seconds,
         "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu.ru_utime - cpu.ru_stime,
-        "peak_rss_gb": usage.ru_maxrss / 1024**2,
-        "peak_anonymous_gb": peak[0] / 1024**2,
+        "peak_rss_gib": usage.ru_maxrss / 1024**2,
+        "peak_anonymous_gib": peak[0] / 1024**2,
     }
 
 
@@ -193,8 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"wall-clock {facts['seconds'] / 60:.1f} min, CPU {facts['cpu_seconds'] / 60:.1f} min "
-        f"({share:.0%} of the cores), peak RSS {facts['peak_rss_gb']:.2f} GB, peak anonymous "
-        f"{facts['peak_anonymous_gb']:.2f} GB; GRPO {facts['grpo_steps']} steps in "
+        f"({share:.0%} of the cores), peak RSS {facts['peak_rss_gib']:.2f} GiB, peak anonymous "
+        f"{facts['peak_anonymous_gib']:.2f} GiB; GRPO {facts['grpo_steps']} steps in "
         f"{facts['grpo_seconds']} s; gate: {facts['gate']}"
     )
     print(json.dumps(facts, indent=1))

@@ -190,7 +190,7 @@ def run_row(folder: Path, row: str) -> dict[str, object]:
         "s_per_comment": (done - begin) / len(comments),
         "new_tokens": max(len(a) for a in answers),
         "prompt_tokens": f"{min(prompts)}-{max(prompts)}" if count == "10" else str(prompts[0]),
-        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
         "lengths": {"budget": budget, **lengths},
     }
 
@@ -272,11 +272,11 @@ def main() -> int:
     )
     print(f"{'engine/weights/comments/answer':<30}{'prompt tok':>11}{'new tok':>8}{'load s':>8}"
           f"{'score s':>9}{'s/comment':>10}{'load+score':>11}{'process s':>10}"
-          f"{'peak RSS GB':>12}")  # fmt: skip
+          f"{'peak RSS GiB':>13}")  # fmt: skip
     for r in results:
         print(f"{r['row']:<30}{r['prompt_tokens']:>11}{r['new_tokens']:>8}{r['load_s']:>8.1f}"
               f"{r['score_s']:>9.1f}{r['s_per_comment']:>10.2f}{r['load_s'] + r['score_s']:>11.1f}"
-              f"{r['process_s']:>10.1f}{r['peak_rss_gb']:>12.2f}")  # fmt: skip
+              f"{r['process_s']:>10.1f}{r['peak_rss_gib']:>13.2f}")  # fmt: skip
     return 0
 
 
