@@ -73,9 +73,10 @@ def worker(args: argparse.Namespace) -> None:
                 f"adapter={entry['adapter']} reactions={entry['reactions']} {entry['seconds']}",
                 flush=True,
             )
+            # after every week, so that a run stopped for time keeps the weeks it finished
+            (work / f"seed-{args.worker}.json").write_text(json.dumps(loop.log, indent=1), "utf-8")
     finally:
         fake.stop()
-    (work / f"seed-{args.worker}.json").write_text(json.dumps(loop.log, indent=1), "utf-8")
 
 
 def build_base(args: argparse.Namespace, work: Path) -> dict[str, Any]:
