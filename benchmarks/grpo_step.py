@@ -198,7 +198,7 @@ def measure(run: str, overrides: list[str]) -> dict:
         * args.num_generations
         * args.max_completion_length
         / step.seconds,
-        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
         "torch_threads": torch.get_num_threads(),
     }
 
@@ -226,7 +226,7 @@ def table(results: list[dict], load: float, overrides: list[str]) -> str:
         lines.append(
             f"{r['run']:<14}{r['batch']:>6}{'on' if r['checkpointing'] else 'off':>15}"
             f"{r['seconds_per_group']:>18.1f}{r['cpu_seconds_per_group']:>15.1f}"
-            f"{r['tokens_per_second']:>14.1f}{r['peak_rss_gb']:>8.1f} GB"
+            f"{r['tokens_per_second']:>14.1f}{r['peak_rss_gib']:>7.1f} GiB"
         )
     if len(results) == 2:
         base = next(r for r in results if r["run"] == "trl-defaults")
