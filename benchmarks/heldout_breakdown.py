@@ -7,19 +7,29 @@ A loop round's folder (`benchmarks/loop_simulation.py --work WORK` keeps `heldou
 judged. Against the simulated team (`--people FILE`, whose judgement the real gate never sees),
 per kind of comment (`simulation.people.group`): the replies with a reaction, the surprise at
 their reactions (the gate's yardstick, nats a reply) under the rubric and under the candidate,
-the candidate's total gain, the mean |score - team| of each, and the candidate's mean move from
-the rubric; then the replies that cost the candidate most. A candidate can be closer to the team
-on most comments and still tie on the yardstick when a few large moves land on replies that many
-people approved.
+the candidate's total gain, the mean |score - team| of each, how many replies the candidate
+moved from the rubric's score and its mean move; then the replies that cost the candidate most.
+A candidate can be closer to the team on most comments and still tie on the yardstick when a few
+large moves land on replies that many people approved.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections import defaultdict
 from pathlib import Path
+from typing import Any, NamedTuple
 
 DEFAULT_PEOPLE = "benchmarks/teams/default.py"
+
+
+class Cell(NamedTuple):
+    """One held-out reply: its kind, the reply, and the rubric's, candidate's and team's scores."""
+
+    kind: str
+    row: Any
+    rubric: int
+    score: int
+    team: int
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,32 +53,34 @@ def main(argv: list[str] | None = None) -> int:
     scorer = make_scorer(load_config(overrides | {"base_model": args.base}))
     candidate = [s.score for s in scorer.score_many([r.comment for r in rows])]
 
-    kinds: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0, 0.0, 0.0])
-    costs = []
+    cells = []
     for row, score in zip(rows, candidate, strict=True):
-        rubric, team_score = score_comment(row.comment).score, team.judgement(row.comment)
-        loss = reaction_surprise(score, row) - reaction_surprise(rubric, row)
-        tally = kinds[group(row.comment.body)]
-        tally[0] += 1
-        tally[1] += reaction_surprise(rubric, row)
-        tally[2] += reaction_surprise(score, row)
-        tally[3] += abs(rubric - team_score)
-        tally[4] += abs(score - team_score)
-        tally[5] += score - rubric
-        costs.append((loss, row, rubric, score, team_score))
+        rubric = score_comment(row.comment).score
+        cells.append(Cell(group(row.comment.body), row, rubric, score, team.judgement(row.comment)))
 
     print(f"{len(rows)} held-out replies with a reaction; team {team.name}")
-    print(f"{'kind':<16}{'replies':>8}{'surprise: rubric':>18}{'candidate':>10}{'gain':>8}"
-          f"{'|score - team|: rubric':>24}{'candidate':>10}{'move':>7}")  # fmt: skip
-    for kind, (n, s_rubric, s_cand, e_rubric, e_cand, move) in sorted(kinds.items()):
-        print(f"{kind:<16}{n:>8.0f}{s_rubric / n:>18.3f}{s_cand / n:>10.3f}"
-              f"{s_rubric - s_cand:>+8.1f}{e_rubric / n:>24.1f}{e_cand / n:>10.1f}"
-              f"{move / n:>+7.1f}")  # fmt: skip
+    print(f"{'kind':<16}{'replies':>8}{'moved':>6}{'surprise: rubric':>18}{'candidate':>10}"
+          f"{'gain':>8}{'|score - team|: rubric':>24}{'candidate':>10}{'move':>7}")  # fmt: skip
+    for kind in [*sorted({c.kind for c in cells}), "all"]:
+        mine = [c for c in cells if kind in (c.kind, "all")]
+        n = len(mine)
+        s_rubric = sum(reaction_surprise(c.rubric, c.row) for c in mine)
+        s_cand = sum(reaction_surprise(c.score, c.row) for c in mine)
+        e_rubric = sum(abs(c.rubric - c.team) for c in mine) / n
+        e_cand = sum(abs(c.score - c.team) for c in mine) / n
+        moved = sum(c.score != c.rubric for c in mine)
+        move = sum(c.score - c.rubric for c in mine) / n
+        print(f"{kind:<16}{n:>8}{moved:>6}{s_rubric / n:>18.3f}{s_cand / n:>10.3f}"
+              f"{s_rubric - s_cand:>+8.1f}{e_rubric:>24.2f}{e_cand:>10.2f}"
+              f"{move:>+7.1f}")  # fmt: skip
     print(f"\nthe {args.worst} replies that cost the candidate most (nats):")
-    for loss, row, rubric, score, team_score in sorted(costs, key=lambda c: -c[0])[: args.worst]:
-        votes = f"{row.up}x👍 {row.down}x👎"
-        print(f"  {loss:+5.2f}  posted {row.posted:>3} {votes}  rubric {rubric:>3}  candidate "
-              f"{score:>3}  team {team_score:>3}  {row.comment.body[:60]!r}")  # fmt: skip
+    costs = [
+        (reaction_surprise(c.score, c.row) - reaction_surprise(c.rubric, c.row), c) for c in cells
+    ]
+    for loss, c in sorted(costs, key=lambda pair: -pair[0])[: args.worst]:
+        votes = f"{c.row.up}x👍 {c.row.down}x👎"
+        print(f"  {loss:+5.2f}  posted {c.row.posted:>3} {votes}  rubric {c.rubric:>3}  candidate "
+              f"{c.score:>3}  team {c.team:>3}  {c.row.comment.body[:60]!r}")  # fmt: skip
     return 0
 
 
